@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, aiohub.claude_desktop contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Action plugin for ``aiohub.claude_desktop.enterprise_config``.
+
+1. Validates the arguments and the settings on the controller (JSON Schema + reference rules); a bad
+   value fails the task before anything reaches the host.
+2. Moves credential values into ``no_log`` parameters so that neither the module's invocation echo,
+   the target's syslog nor ``-vvvv`` output can show them.
+3. POSIX hosts: runs the module once per host. Windows hosts: does the work here, on the controller,
+   with the same engine, driving ``ansible.windows`` modules (``plugin_utils/windows.py``).
+4. Replaces the invocation echo with the task's own arguments, secrets redacted.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_config_spec import (
+    MUTUALLY_EXCLUSIVE, argument_spec,
+)
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.merge import split_secrets
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, secret_values_in
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import validate_users_option
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
+    SettingsValidationError, ValidationOptions, validate_request,
+)
+
+MODULE = "aiohub.claude_desktop.enterprise_config"
+
+
+def module_arguments(params, settings, user_settings):
+    """The module's arguments: credentials split out of the settings into no_log parameters."""
+    plain, secrets = split_secrets(settings)
+    user_plain, user_secrets = {}, {}
+    for user, extra in user_settings.items():
+        user_plain[user], found = split_secrets(extra)
+        if found:
+            user_secrets[user] = found
+    nested = secret_values_in(plain) + [value for extra in user_plain.values() for value in secret_values_in(extra)]
+    arguments = dict((key, value) for key, value in params.items() if value is not None)
+    arguments.update(settings=plain, secret_settings=secrets, user_settings=user_plain,
+                     user_secret_settings=user_secrets, redact_values=sorted(set(nested)))
+    return arguments
+
+
+def all_secret_values(settings, user_settings):
+    values = secret_values_in(settings)
+    for extra in user_settings.values():
+        values.extend(secret_values_in(extra))
+    return values
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+
+        _validation, params = self.validate_argument_spec(argument_spec=argument_spec(),
+                                                         mutually_exclusive=MUTUALLY_EXCLUSIVE)
+        problem = validate_users_option(params)
+        if problem:
+            raise AnsibleActionFail(problem)
+        try:
+            settings, user_settings, warnings = validate_request(
+                params.get("settings"), params.get("user_settings"), ValidationOptions.from_params(params),
+                remove=params.get("remove"), state=params.get("state"))
+        except SettingsValidationError as exc:
+            result.update(failed=True, changed=False, msg=str(exc), validation_errors=[str(f) for f in exc.findings])
+            return result
+
+        redactor = Redactor(all_secret_values(settings, user_settings), salt=params.get("fingerprint_salt"))
+        if self._is_windows():
+            outcome = self._run_windows(params, settings, user_settings, redactor, task_vars)
+        else:
+            outcome = self._execute_module(module_name=MODULE,
+                                           module_args=module_arguments(params, settings, user_settings),
+                                           task_vars=task_vars)
+        result.update(outcome)
+        result["warnings"] = warnings + list(result.get("warnings") or [])
+        result["invocation"] = {"module_args": redactor.document(self._task.args)}
+        return self._scrub(result, redactor)
+
+    def _is_windows(self):
+        return getattr(self._connection._shell, "_IS_WINDOWS", False)
+
+    def _run_windows(self, params, settings, user_settings, redactor, task_vars):
+        from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.windows import WindowsRunner
+        runner = WindowsRunner(self, task_vars, params, settings, user_settings, redactor)
+        return runner.run()
+
+    @staticmethod
+    def _scrub(result, redactor):
+        """Last line of defence: no declared secret survives anywhere in the result."""
+        if not redactor.secret_values:
+            return result
+        return _scrub_value(result, redactor)
+
+
+def _scrub_value(value, redactor):
+    if isinstance(value, dict):
+        return dict((key, _scrub_value(item, redactor)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_scrub_value(item, redactor) for item in value]
+    if isinstance(value, str):
+        return redactor.text(value)
+    return value

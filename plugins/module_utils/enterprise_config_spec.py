@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, aiohub.claude_desktop contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The argument spec of ``enterprise_config``, shared by the module and its action plugin (stdlib only)."""
+
+from __future__ import annotations
+
+DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
+
+# Options the action plugin consumes on the controller; the module accepts and ignores them.
+CONTROLLER_OPTIONS = ("strict", "allow_v1_base_url", "check_required_keys", "allow_deprecated")
+# Options only the action plugin sets (credential values moved out of settings so they are no_log).
+INTERNAL_OPTIONS = ("secret_settings", "user_secret_settings", "redact_values")
+
+
+def argument_spec():
+    return dict(
+        users=dict(type="list", elements="str"),
+        path=dict(type="path"),
+        library_path=dict(type="path"),
+        owner=dict(type="str"),
+        platform=dict(type="str", default="auto", choices=["auto", "macos", "linux"]),
+        layout=dict(type="str", default="config_file", choices=["config_file", "config_library", "both"]),
+        entry_name=dict(type="str", default="Managed by Ansible"),
+        apply=dict(type="bool", default=True),
+        settings=dict(type="dict", default={}),
+        user_settings=dict(type="dict", default={}),
+        secret_settings=dict(type="dict", default={}, no_log=True),
+        user_secret_settings=dict(type="dict", default={}, no_log=True),
+        redact_values=dict(type="list", elements="str", default=[], no_log=True),
+        remove=dict(type="list", elements="str", default=[]),
+        exclusive=dict(type="bool", default=False),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        deployment_mode=dict(type="str", choices=["3p", "1p"]),
+        backup=dict(type="bool", default=False),
+        fail_on_managed=dict(type="bool", default=False),
+        managed_preferences_dir=dict(type="path", default="/Library/Managed Preferences"),
+        max_file_size=dict(type="int", default=DEFAULT_MAX_FILE_SIZE),
+        strict=dict(type="bool", default=False),
+        allow_v1_base_url=dict(type="bool", default=False),
+        check_required_keys=dict(type="bool", default=True),
+        allow_deprecated=dict(type="bool", default=False),
+        fingerprint_salt=dict(type="str", no_log=True),
+    )
+
+
+MUTUALLY_EXCLUSIVE = [("users", "path"), ("users", "library_path"), ("path", "library_path")]
