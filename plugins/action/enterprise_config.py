@@ -66,8 +66,8 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
 
-        _validation, params = self.validate_argument_spec(argument_spec=argument_spec(),
-                                                         mutually_exclusive=MUTUALLY_EXCLUSIVE)
+        _validation, params = self.validate_argument_spec(
+            argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
         problem = validate_users_option(params)
         if problem:
             raise AnsibleActionFail(problem)

@@ -193,9 +193,9 @@ class SafeDir(object):
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePathError(errno.EINVAL, "%s is not a regular file; move it away and run again" % path)
         if not self.identity.may_own(info.st_uid):
+            owner = _owner_name(info.st_uid)
             raise UnsafePathError(errno.EPERM, "%s is owned by %s, not by %s; refusing to read or replace another "
-                                  "user's file (fix its owner or delete it)" % (path, _owner_name(info.st_uid),
-                                                                               self.identity.name))
+                                  "user's file (fix its owner or delete it)" % (path, owner, self.identity.name))
         if info.st_nlink > 1:
             raise UnsafePathError(errno.EMLINK, "%s has %d hard links; refusing to touch a file that is also "
                                   "reachable elsewhere (replace it with a plain copy)" % (path, info.st_nlink))

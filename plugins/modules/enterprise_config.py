@@ -31,11 +31,11 @@ description:
   - Claude Desktop reads its configuration only at launch. The module reports per user whether the app is
     running and whether a managed profile or policy makes the app ignore local files.
 author:
-  - aiohub.claude_desktop contributors
+  - AIOHub Platform Team (@aiohub)
 extends_documentation_fragment:
   - aiohub.claude_desktop.settings
-  - aiohub.claude_desktop._attributes
   - action_common_attributes
+  - action_common_attributes.flow
   - action_common_attributes.files
 attributes:
   action:
@@ -191,8 +191,9 @@ seealso:
   - name: Claude Desktop third-party configuration reference
     description: Every key, its type and rules.
     link: https://claude.com/docs/third-party/claude-desktop/configuration
-  - role: aiohub.claude_desktop.cowork
-    description: The role that wraps this module with key-vault lookups and a gateway preflight.
+  - name: The aiohub.claude_desktop.cowork role
+    description: Wraps this module with key-vault lookups and a gateway preflight.
+    link: https://github.com/aiohub/claude_desktop/blob/main/roles/cowork/README.md
 """
 
 EXAMPLES = r"""
@@ -365,7 +366,7 @@ def main():
         module.fail_json(msg=problem)
 
     runner = PosixRunner(module.params, check_mode=module.check_mode, want_diff=module._diff,
-                          on_warning=module.warn, effective_uid=os.geteuid())
+                         on_warning=module.warn, effective_uid=os.geteuid())
     results, diffs = runner.run()
     module.no_log_values.update(runner.secret_values_seen)
 

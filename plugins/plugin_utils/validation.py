@@ -210,8 +210,11 @@ def _schema_message(error):
 
 
 def schema_findings(settings):
-    return [Finding(ERROR, *_schema_message(error))
-            for error in sorted(_validator().iter_errors(settings), key=lambda e: list(map(str, e.absolute_path)))]
+    findings = []
+    for error in sorted(_validator().iter_errors(settings), key=lambda item: list(map(str, item.absolute_path))):
+        where, message, rule = _schema_message(error)
+        findings.append(Finding(ERROR, where, rule, message))
+    return findings
 
 
 # --- rules a schema cannot say (reference 6.1) ------------------------------------------------------
@@ -484,18 +487,25 @@ def _unknown_key(key, options):
     return Finding(level, key, "known keys", text)
 
 
+def _settings_only(rule):
+    """Adapt a rule that needs only the settings to the (settings, options) signature."""
+    def adapted(settings, _options):
+        return rule(settings)
+    return adapted
+
+
 RULES = (
-    lambda settings, options: _base_url_findings(settings, options),
-    lambda settings, options: _other_url_findings(settings),
-    lambda settings, options: _secret_findings(settings),
+    _base_url_findings,
+    _settings_only(_other_url_findings),
+    _settings_only(_secret_findings),
     _auth_scheme_findings,
     _required_findings,
-    lambda settings, options: _bedrock_sso_findings(settings),
-    lambda settings, options: _oidc_findings(settings),
-    lambda settings, options: _path_findings(settings),
-    lambda settings, options: _model_findings(settings),
-    lambda settings, options: _egress_findings(settings),
-    lambda settings, options: _header_findings(settings),
+    _settings_only(_bedrock_sso_findings),
+    _settings_only(_oidc_findings),
+    _settings_only(_path_findings),
+    _settings_only(_model_findings),
+    _settings_only(_egress_findings),
+    _settings_only(_header_findings),
     _catalogue_findings,
 )
 

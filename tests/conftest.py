@@ -1,0 +1,26 @@
+"""Shared pytest set-up: the collection must be importable and ansible must find it.
+
+``scripts/env.sh`` links the working tree as ``.cache/collections/ansible_collections/aiohub/claude_desktop``
+and exports ``ANSIBLE_COLLECTIONS_PATH``; this makes the same hold for a bare ``pytest`` run.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COLLECTIONS = REPO / ".cache" / "collections"
+LINK = COLLECTIONS / "ansible_collections" / "aiohub" / "claude_desktop"
+
+if not LINK.exists():
+    LINK.parent.mkdir(parents=True, exist_ok=True)
+    LINK.symlink_to(REPO)
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+os.environ.setdefault("ANSIBLE_NOCOWS", "1")
+os.environ.setdefault("ANSIBLE_LOCALHOST_WARNING", "false")
+os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "false")
+if "ANSIBLE_HOME" not in os.environ:
+    import tempfile
+    os.environ["ANSIBLE_HOME"] = tempfile.mkdtemp(prefix="aiohub-ansible-home.")
