@@ -263,6 +263,7 @@ class PosixRunner(object):
 
     def _fix_attributes(self, directory, name, info, result):
         result["changed"] = True
+        result["status"] = "drifted"
         result["notes"].append("file mode and owner set to 0600 %s" % directory.identity.name)
         if self.check_mode:
             return
