@@ -24,7 +24,9 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_c
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.merge import split_secrets
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, secret_values_in
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import validate_users_option
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
+    failure_message, qualify_error, validate_users_option,
+)
 from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
     SettingsValidationError, ValidationOptions, validate_request,
 )
@@ -87,9 +89,20 @@ class ActionModule(ActionBase):
                                            module_args=module_arguments(params, settings, user_settings),
                                            task_vars=task_vars)
         result.update(outcome)
+        self._name_host_in_errors(result, task_vars)
         result["warnings"] = warnings + list(result.get("warnings") or [])
         result["invocation"] = {"module_args": redactor.document(self._task.args)}
         return self._scrub(result, redactor)
+
+    def _name_host_in_errors(self, result, task_vars):
+        """Per-user errors name the inventory host too, so a fleet-wide log says where each problem is."""
+        host = task_vars.get("inventory_hostname") or self._task.get_name()
+        items = result.get("results") if isinstance(result.get("results"), list) else []
+        errors = [item for item in items if isinstance(item, dict) and item.get("error")]
+        for item in errors:
+            item["error"] = qualify_error(host, item.get("user"), item["error"])
+        if errors:
+            result["msg"] = failure_message(items)
 
     def _is_windows(self):
         return getattr(self._connection._shell, "_IS_WINDOWS", False)

@@ -209,18 +209,19 @@ def _meta_without_our_entry(meta, entries, our_id, present_files):
 
 
 def plan_config_library(meta_data, entry_data, present_files, request, redactor, entry_name=DEFAULT_ENTRY_NAME,
-                        apply=True, label="configLibrary", want_diff=False, header=None):
+                        apply=True, label="configLibrary", want_diff=False, header=None, sep="/"):
     """Plan our entry of a ``configLibrary/`` directory.
 
     ``meta_data``/``entry_data`` are the bytes of ``_meta.json`` and ``<our id>.json`` (``None`` when
-    missing); ``present_files`` the names of the files in the directory.
+    missing); ``present_files`` the names of the files in the directory; ``sep`` the target's path separator
+    (for messages and diff headers).
     Writes come in a safe order: the entry before ``_meta.json`` points at it, and ``_meta.json`` stops
     pointing at it before the entry is deleted.
     """
     our_id = entry_id_for(entry_name)
     entry_file = "%s.json" % our_id
-    meta_label = "%s/%s" % (label, META_FILE_NAME)
-    entry_label = "%s/%s" % (label, entry_file)
+    meta_label = "%s%s%s" % (label, sep, META_FILE_NAME)
+    entry_label = "%s%s%s" % (label, sep, entry_file)
     present_files = set(present_files or ())
     meta, entries, applied = _parse_meta(meta_data, meta_label)
     current = parse_object(entry_data, entry_label)
@@ -261,10 +262,10 @@ def plan_config_library(meta_data, entry_data, present_files, request, redactor,
     if want_diff:
         shown = header or label
         if entry_changed:
-            diffs.append(_diff("%s/%s" % (shown, entry_file), current, merged or {}, redactor, entry_exists,
+            diffs.append(_diff("%s%s%s" % (shown, sep, entry_file), current, merged or {}, redactor, entry_exists,
                                merged is not None))
         if meta_changed:
-            diffs.append(_diff("%s/%s" % (shown, META_FILE_NAME), meta, new_meta, redactor, meta_exists))
+            diffs.append(_diff("%s%s%s" % (shown, sep, META_FILE_NAME), meta, new_meta, redactor, meta_exists))
     if apply and request.state == PRESENT and applied not in (None, our_id):
         notes.append("applied entry switched from %s to %s" % (applied, our_id))
     return Outcome(_status(entry_exists, bool(writes)), summary, writes, diffs, notes,

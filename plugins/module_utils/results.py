@@ -48,6 +48,20 @@ def record_error(result, message):
     result["error"] = message
 
 
+def qualify_error(host, user, message):
+    """A per-user error that names the host and the user (the message itself names the path and the cause)."""
+    prefix = "host %s, user %s: " % (host, user)
+    return message if message.startswith(prefix) else prefix + message
+
+
+def failure_message(results):
+    """The task's ``msg`` when some users failed: how many, and each error."""
+    failed = [item for item in results if item.get("error")]
+    return "%d of %d user location(s) failed: %s" % (
+        len(failed), len(results), "; ".join(item["error"] if item["error"].startswith("host ") else
+                                             "%s: %s" % (item["user"], item["error"]) for item in failed))
+
+
 def summarize(results):
     counts = dict((status, 0) for status in STATUSES)
     for item in results:

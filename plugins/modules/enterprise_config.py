@@ -26,8 +26,10 @@ description:
     component that the user could have replaced; such a user gets a clear error and the others carry on.
   - Settings are validated on the controller before any host is touched (see O(settings)).
   - On Windows hosts the action plugin does the work from the controller with the same engine, driving
-    M(ansible.windows.slurp), M(ansible.windows.win_copy) and M(ansible.windows.win_powershell); no
-    PowerShell module of this collection runs there.
+    M(ansible.windows.slurp) and M(ansible.windows.win_powershell) (one discovery call per host, one read per
+    existing file, one write per changed file); no PowerShell module of this collection runs there. Where a
+    Claude MSIX package exists for a user, its virtualised C(LocalCache\\Roaming\\Claude-3p) copy is managed
+    too. See C(docs/windows.md).
   - Claude Desktop reads its configuration only at launch. The module reports per user whether the app is
     running and whether a managed profile or policy makes the app ignore local files.
 author:
@@ -71,11 +73,13 @@ options:
     description:
       - Manage this one C(claude_desktop_config.json) file instead of per-user files (O(layout=config_file)).
       - The file is owned by O(owner), or by the owner of its directory. The directory must exist.
+      - Not supported on Windows hosts.
     type: path
   library_path:
     description:
       - Manage this one C(configLibrary) directory instead of per-user ones (O(layout=config_library)).
       - Created (C(0700)) when missing; its parent must exist.
+      - Not supported on Windows hosts.
     type: path
   owner:
     description:
@@ -352,7 +356,9 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_c
     MUTUALLY_EXCLUSIVE, argument_spec,
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_runner import PosixRunner
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import summarize, validate_users_option
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
+    failure_message, summarize, validate_users_option,
+)
 
 
 def main():
@@ -374,10 +380,8 @@ def main():
                     summary=summarize(results))
     if diffs:
         response["diff"] = diffs
-    failed = [item for item in results if item.get("error")]
-    if failed:
-        response["msg"] = "%d of %d user location(s) failed: %s" % (
-            len(failed), len(results), "; ".join("%s: %s" % (item["user"], item["error"]) for item in failed))
+    if any(item.get("error") for item in results):
+        response["msg"] = failure_message(results)
         module.fail_json(**response)
     module.exit_json(**response)
 
