@@ -22,8 +22,32 @@ class DocumentError(ValueError):
     """A file that cannot be used as a configuration document. The message says why and how to fix it."""
 
 
+MAX_DEPTH = 64
+_TOO_DEEP = object()
+
+
 def _reject_constant(name):
     raise ValueError("%s is not valid JSON" % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("the number %s is out of range" % text)
+    return value
+
+
+def _depth_within(value, limit):
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return True
 
 
 def decode_text(data, what="file"):
@@ -50,11 +74,16 @@ def parse_object(data, what="file"):
     if not text.strip():
         return {}
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except ValueError as exc:
         raise DocumentError(
             "%s is not valid JSON (%s); fix or delete it, the module never overwrites a file it cannot parse"
             % (what, exc))
+    except RecursionError:
+        value = _TOO_DEEP
+    if value is _TOO_DEEP or not _depth_within(value, MAX_DEPTH):
+        raise DocumentError("%s is nested more than %d levels deep, which no Claude Desktop configuration is; fix or "
+                            "delete it" % (what, MAX_DEPTH))
     if not isinstance(value, dict):
         raise DocumentError(
             "%s holds a JSON %s at the top level, but Claude Desktop expects a JSON object ({...}); "

@@ -148,8 +148,8 @@ def plan_config_file(data, request, redactor, label=CONFIG_FILE_NAME, want_diff=
 
 def _drop_if_emptied(merged, current, request):
     """``state: absent`` that leaves ``enterpriseConfig`` empty removes the object itself."""
-    if request.state != PRESENT and merged is not None and not merged and current:
-        return None
+    if request.state != PRESENT and merged is not None and not merged:
+        return current if current == {} else None
     return merged
 
 
@@ -230,7 +230,8 @@ def plan_config_library(meta_data, entry_data, present_files, request, redactor,
             "%s uses the nested document shape ($schemaVersion %s), which cannot be merged key by key; set "
             "exclusive: true to replace it with the flat documented keys, or delete it; nothing was written"
             % (entry_label, current.get("$schemaVersion")))
-    _check_applied_target(applied, our_id, present_files, meta_label)
+    if request.state == PRESENT:
+        _check_applied_target(applied, our_id, present_files, meta_label)
 
     if request.state == PRESENT:
         merged = merge_settings(current, request)
@@ -239,6 +240,8 @@ def plan_config_library(meta_data, entry_data, present_files, request, redactor,
         merged = merge_settings(current, request)
         if merged is None:
             new_meta = _meta_without_our_entry(meta, entries, our_id, present_files)
+        elif entry_data is None:
+            return Outcome(STATUS_IN_SYNC, no_changes())
         else:
             new_meta = meta
     summary = changed_keys(current, merged)
@@ -248,7 +251,8 @@ def plan_config_library(meta_data, entry_data, present_files, request, redactor,
     meta_exists = meta_data is not None
     entry_changed = (merged is None and entry_exists) or (merged is not None and (
         not entry_exists or not json_equal(current, merged) or has_bom(entry_data)))
-    meta_changed = not json_equal(meta, new_meta) or (request.state == PRESENT and not meta_exists)
+    meta_changed = not json_equal(meta, new_meta) or (request.state == PRESENT and (
+        not meta_exists or has_bom(meta_data)))
     if merged is None and not entry_exists and not meta_changed:
         return Outcome(STATUS_IN_SYNC, summary)
 

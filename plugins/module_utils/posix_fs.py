@@ -254,7 +254,7 @@ class SafeDir(object):
         path = os.path.join(self.path, name)
         fd = self._create_exclusive(temp, path, mode)
         try:
-            self._fill(fd, content, path)
+            self._fill(fd, content, path, mode)
             self._ensure_unchanged(name, expected, path)
             os.rename(temp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
         except BaseException:
@@ -271,7 +271,7 @@ class SafeDir(object):
             raise type(exc)(exc.errno, "cannot create a temporary file next to %s: %s"
                             % (path, describe_os_error(exc)))
 
-    def _fill(self, fd, content, path):
+    def _fill(self, fd, content, path, mode=0o600):
         try:
             view = memoryview(content)
             while view:
@@ -280,7 +280,7 @@ class SafeDir(object):
             os.fsync(fd)
             if self.identity.acting_as_root:
                 os.fchown(fd, self.identity.uid, self.identity.gid)
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, mode)
         except OSError as exc:
             raise type(exc)(exc.errno, "cannot write %s: %s" % (path, describe_os_error(exc)))
 
@@ -320,9 +320,16 @@ class SafeDir(object):
 
     def backup(self, name, content):
         """Write ``content`` as ``<name>.<pid>.<YYYYmmdd-HHMMSS>.bak`` (0600, the user's). Returns its path."""
-        backup_name = "%s.%d.%s.bak" % (name, os.getpid(), time.strftime("%Y%m%d-%H%M%S"))
-        self.write_atomic(backup_name, content, expected=None)
-        return os.path.join(self.path, backup_name)
+        stamp = "%s.%d.%s" % (name, os.getpid(), time.strftime("%Y%m%d-%H%M%S"))
+        for attempt in range(100):
+            backup_name = "%s.bak" % stamp if attempt == 0 else "%s-%d.bak" % (stamp, attempt)
+            try:
+                self.write_atomic(backup_name, content, expected=None)
+            except ConcurrentChangeError:
+                continue
+            return os.path.join(self.path, backup_name)
+        raise ConcurrentChangeError(errno.EEXIST, "cannot find a free backup name for %s"
+                                    % os.path.join(self.path, name))
 
 
 def attributes_need_fix(info, identity, mode=0o600):

@@ -199,6 +199,7 @@ class PosixRunner(object):
                                          target.identity.name)
         request = merge_request(self.params, settings)
         for attempt in range(MAX_ATTEMPTS):
+            result["files_written"] = []
             try:
                 if layout == CONFIG_FILE:
                     self._config_file(target, request, result, name or CONFIG_FILE_NAME)
@@ -210,6 +211,11 @@ class PosixRunner(object):
                     record_error(result, "%s; it kept changing, quit Claude Desktop and run again" % error_text(exc))
             except (OSError, DocumentError, PlanError, KeyError) as exc:
                 record_error(result, self.redactor.text(error_text(exc)))
+                return
+            except Exception as exc:  # pylint: disable=broad-except
+                # One user's unexpected failure must not take the other users of the host down with it.
+                record_error(result, self.redactor.text("unexpected %s while handling %s: %s; please report it"
+                                                        % (type(exc).__name__, target.label_path, exc)))
                 return
 
     # -- config_file ---------------------------------------------------------------------------

@@ -40,7 +40,9 @@ _METADATA_NAME = re.compile(
 _ENV_MAP_NAMES = frozenset(("env",))
 HEADER_KEYS = frozenset(("inferenceCustomHeaders", "inferenceGatewayHeaders", "otlpHeaders", "bootstrapHeaders"))
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9][A-Za-z0-9_\-]{15,})")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/@\s:]*:[^/@\s]*)@")
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/?#@\s:]*:[^/?#\s]*)@")
+_ALWAYS_SECRET_NAME = re.compile(r"session[-_]?id$", re.IGNORECASE)
+_MARKER_TEXT = re.compile(r"^<redacted:(?:[0-9a-f]{8}|empty)>$")
 
 
 def fingerprint(value, salt=None):
@@ -57,14 +59,14 @@ def marker(value, salt=None):
 
 
 def is_marker(value):
-    return isinstance(value, str) and value.startswith(MARKER_PREFIX) and value.endswith(">")
+    return isinstance(value, str) and bool(_MARKER_TEXT.match(value))
 
 
 def is_secret_name(name):
     """True when a key name says it holds a credential."""
     if not isinstance(name, str):
         return False
-    if name in SECRET_KEYS:
+    if name in SECRET_KEYS or _ALWAYS_SECRET_NAME.search(name):
         return True
     return bool(_SECRET_NAME.search(name)) and not _METADATA_NAME.search(name)
 
@@ -95,10 +97,13 @@ class Redactor(object):
 
     def _walk(self, value, parent):
         if isinstance(value, dict):
-            return dict((key, self._item(key, item, parent)) for key, item in value.items())
+            return dict((self._key(key), self._item(key, item, parent)) for key, item in value.items())
         if isinstance(value, list):
             return [self._list_item(item, parent) for item in value]
         return self._scalar(value)
+
+    def _key(self, key):
+        return self.text(key) if isinstance(key, str) and not is_marker(key) else key
 
     def _item(self, key, value, parent):
         if self._is_secret_slot(key, value, parent):
@@ -111,7 +116,7 @@ class Redactor(object):
         if parent in HEADER_KEYS and isinstance(item, str) and ":" in item:
             name, _sep, _rest = item.partition(":")
             if is_secret_name(name.strip()):
-                return "%s: %s" % (name.strip(), self.value(item))
+                return "%s: %s" % (self.text(name.strip()), self.value(item))
         return self._walk(item, parent=parent)
 
     def _is_secret_slot(self, key, value, parent):
@@ -155,13 +160,17 @@ def secret_values_in(document):
 def _collect(value, parent, found):
     if isinstance(value, dict):
         for key, item in value.items():
+            if key in HEADER_KEYS and isinstance(item, list):
+                found.extend(entry for entry in item if isinstance(entry, str) and ":" in entry
+                             and is_secret_name(entry.partition(":")[0].strip()))
             if isinstance(item, (dict, list)):
                 if key in SECRET_KEYS:
                     _collect_all(item, found)
                 else:
                     _collect(item, key, found)
             elif isinstance(item, str) and item and (
-                    key in SECRET_KEYS or parent in _ENV_MAP_NAMES or is_secret_name(key)):
+                    key in SECRET_KEYS or parent in _ENV_MAP_NAMES or is_secret_name(key)
+                    or (key in HEADER_KEYS and item.strip())):
                 found.append(item)
     elif isinstance(value, list):
         for item in value:

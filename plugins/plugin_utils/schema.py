@@ -20,6 +20,9 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 SINGLE_LINE = r"^[^\r\n]*$"
 
+# Values the app still reads but validation.py reports (error, or warning with allow_deprecated).
+LEGACY_ENUMS = {"inferenceGatewayAuthScheme": ck.LEGACY_AUTH_SCHEMES}
+
 _STRING = {"type": "string"}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 _PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
@@ -199,7 +202,7 @@ def key_schema(name, spec):
     if name in STRUCTURES:
         schema = dict(STRUCTURES[name])
     elif spec["type"] == ck.ENUM:
-        schema = {"type": "string", "enum": list(spec["enum"])}
+        schema = {"type": "string", "enum": list(spec["enum"]) + list(LEGACY_ENUMS.get(name, ()))}
     elif spec["type"] == ck.STRING_LIST and spec.get("enum"):
         schema = {"type": "array", "items": {"enum": list(spec["enum"])}, "uniqueItems": True}
     else:

@@ -18,7 +18,9 @@ import re
 from ansible.errors import AnsibleError
 
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils import config_keys as ck
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import is_secret_name
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import (
+    Redactor, is_secret_name, secret_values_in,
+)
 from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.schema import settings_schema
 
 try:
@@ -40,7 +42,7 @@ LOCAL = "local"
 MANAGED = "managed"
 
 _V1_SUFFIX = re.compile(r"/v1/?$")
-_LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+_LOOPBACK_ALIASES = ("localhost", "::1")
 _WINDOWS_ABS = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
 _CLAUDE_LIKE = re.compile(r"claude|anthropic|sonnet|opus|haiku", re.IGNORECASE)
 _VALIDATOR_CACHE = {}
@@ -150,7 +152,11 @@ def _type_message(error, path):
                 "type")
     if isinstance(error.instance, str) and "integer" in wanted and error.instance.strip().isdigit():
         return "must be an integer, got a string of digits; write the number without quotes", "type"
-    return "must be a %s, got a %s; give a value of the documented type" % (names, got), "type"
+    return "must be %s, got %s; give a value of the documented type" % (_article(names), _article(got)), "type"
+
+
+def _article(word):
+    return ("an %s" if word[:1] in "aeiou" else "a %s") % word
 
 
 def _pattern_message(error, path):
@@ -162,6 +168,8 @@ def _pattern_message(error, path):
         return "must be a colour #RRGGBB, got %s" % _shown(error.instance, path), "colour format"
     if pattern == r"^[^\r\n]*$":
         return "must be a single line; remove the line breaks", "single line"
+    if pattern == r"^[0-9]{12}$":
+        return "must be the 12-digit AWS account ID, got %s" % _shown(error.instance, path), "AWS account ID"
     if pattern == r"^[^\s/]+$":
         return ("must be a host name or pattern such as docs.example.com or *.example.com (no scheme, path or "
                 "spaces), got %s" % _shown(error.instance, path), "egress host format")
@@ -171,12 +179,15 @@ def _pattern_message(error, path):
 def _one_of_message(error, path):
     key = path[-1] if path else ""
     if key in ("inferenceModels",) or (len(path) >= 2 and path[-2] == "inferenceModels"):
-        return ("each model must be a model ID string or a dictionary with at least 'name' (optional labelOverride, "
-                "supports1m, prefer1m, anthropicFamilyTier, isFamilyDefault)", "model entry shape")
-    best = jsonschema.exceptions.best_match(error.context) if error.context else None
+        return (_path_text(path), "each model must be a model ID string or a dictionary with at least 'name' "
+                "(optional labelOverride, supports1m, prefer1m, anthropicFamilyTier, isFamilyDefault)",
+                "model entry shape")
+    # A type mismatch of a whole branch says little: prefer what is wrong inside the branch that fits.
+    inside = [item for item in error.context if item.validator != "type" or item.relative_path]
+    best = jsonschema.exceptions.best_match(inside or error.context) if error.context else None
     if best is not None:
-        return _schema_message(best)[1:]
-    return "is not one of the documented forms", "shape"
+        return _schema_message(best)
+    return _path_text(path), "is not one of the documented forms", "shape"
 
 
 def _schema_message(error):
@@ -203,7 +214,7 @@ def _schema_message(error):
     elif validator == "uniqueItems":
         message, rule = "must not contain the same entry twice; remove the duplicates", "unique entries"
     elif validator in ("oneOf", "anyOf"):
-        message, rule = _one_of_message(error, path)
+        return _one_of_message(error, path)
     else:
         message, rule = "is invalid (%s)" % validator, validator
     return _path_text(path), message, rule
@@ -223,7 +234,13 @@ def _url_findings(key, value, require_https, allow_loopback_http=False):
     findings = []
     if not isinstance(value, str):
         return findings
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        findings.append(Finding(ERROR, key, "absolute URL",
+                                "is not a valid URL (%s); write it as https://host[:port][/path]" % exc))
+        return findings
     if parts.username is not None or parts.password is not None:
         findings.append(Finding(ERROR, key, "no credentials in URLs",
                                 "embeds credentials (user:password@) in the URL, which app 1.32352.0 and later reject; "
@@ -231,15 +248,16 @@ def _url_findings(key, value, require_https, allow_loopback_http=False):
         return findings
     if parts.scheme not in ("https", "http") or not parts.hostname:
         findings.append(Finding(ERROR, key, "absolute URL",
-                                "must be an absolute https:// URL, got %s" % _shown(value, [key])))
+                                "must be an absolute %s URL, got %s" % ("https://" if require_https else "http(s)://",
+                                                                        _shown(value, [key]))))
         return findings
     if require_https and parts.scheme == "http":
-        if allow_loopback_http and parts.hostname in _LOOPBACK_HOSTS:
+        if allow_loopback_http and parts.hostname == "127.0.0.1":
             return findings
-        if allow_loopback_http and parts.hostname == "localhost":
+        if allow_loopback_http and parts.hostname in _LOOPBACK_ALIASES:
             findings.append(Finding(ERROR, key, "https or http on 127.0.0.1",
-                                    "uses http://localhost, which does not always pass the app's loopback check; "
-                                    "write http://127.0.0.1 instead"))
+                                    "uses http://%s, which does not always pass the app's loopback check; "
+                                    "write http://127.0.0.1 instead" % parts.hostname))
         else:
             findings.append(Finding(ERROR, key, "https or http on 127.0.0.1",
                                     "must use https:// (plain http is only accepted on the loopback address "
@@ -254,6 +272,8 @@ def _base_url_findings(settings, options):
     if not isinstance(value, str):
         return []
     findings = _url_findings(key, value, require_https=True, allow_loopback_http=True)
+    if any(finding.rule in ("no credentials in URLs", "absolute URL") for finding in findings):
+        return findings
     path = urlsplit(value).path
     if (_V1_SUFFIX.search(path) or "/v1/messages" in path) and not options.allow_v1_base_url:
         findings.append(Finding(ERROR, key, "no /v1 in the base URL",
@@ -528,6 +548,9 @@ def check(settings, options):
     findings = schema_findings(settings)
     for rule in RULES:
         findings.extend(rule(settings, options))
+    redactor = Redactor(secret_values_in(settings))
+    for finding in findings:
+        finding.message = redactor.text(finding.message)
     return findings
 
 
@@ -542,6 +565,8 @@ def validate_request(settings, user_settings, options, remove=(), state="present
         findings = [_unknown_key(key, options) for key in names if key not in ck.KEYS]
         return _finish(findings, settings or {}, user_settings or {}, [])
     settings, notes = normalize(settings or {})
+    if user_settings is None:
+        user_settings = {}
     if not isinstance(user_settings, dict):
         user_settings = {"": user_settings}
     common_options = options
