@@ -115,16 +115,4 @@ class ActionModule(ActionBase):
     @staticmethod
     def _scrub(result, redactor):
         """Last line of defence: no declared secret survives anywhere in the result."""
-        if not redactor.secret_values:
-            return result
-        return _scrub_value(result, redactor)
-
-
-def _scrub_value(value, redactor):
-    if isinstance(value, dict):
-        return dict((key, _scrub_value(item, redactor)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_scrub_value(item, redactor) for item in value]
-    if isinstance(value, str):
-        return redactor.text(value)
-    return value
+        return redactor.scrub(result) if redactor.secret_values else result

@@ -95,6 +95,14 @@ class Redactor(object):
         text = _KEY_LIKE.sub(lambda m: self.value(m.group(1)), text)
         return _URL_PASSWORD.sub(lambda m: "%s%s@" % (m.group("scheme"), self.value(m.group("userinfo"))), text)
 
+    def scrub(self, value):
+        """Any structure (a module result) with every string passed through ``text``: the last line of defence."""
+        if isinstance(value, dict):
+            return dict((key, self.scrub(item)) for key, item in value.items())
+        if isinstance(value, list):
+            return [self.scrub(item) for item in value]
+        return self.text(value) if isinstance(value, str) else value
+
     def _walk(self, value, parent):
         if isinstance(value, dict):
             return dict((self._key(key), self._item(key, item, parent)) for key, item in value.items())
