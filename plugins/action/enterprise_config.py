@@ -76,7 +76,8 @@ class ActionModule(ActionBase):
         try:
             settings, user_settings, warnings = validate_request(
                 params.get("settings"), params.get("user_settings"), ValidationOptions.from_params(params),
-                remove=params.get("remove"), state=params.get("state"))
+                remove=params.get("remove"), state=params.get("state"),
+                users=None if params.get("path") or params.get("library_path") else params.get("users"))
         except SettingsValidationError as exc:
             result.update(failed=True, changed=False, msg=str(exc), validation_errors=[str(f) for f in exc.findings])
             return result
@@ -92,6 +93,11 @@ class ActionModule(ActionBase):
         self._name_host_in_errors(result, task_vars)
         result["warnings"] = warnings + list(result.get("warnings") or [])
         result["invocation"] = {"module_args": redactor.document(self._task.args)}
+        if self._task.no_log:
+            # Ansible treats a top-level 'results' list as loop items, which no_log does not censor by itself.
+            for item in result.get("results") or []:
+                if isinstance(item, dict):
+                    item["_ansible_no_log"] = True
         return self._scrub(result, redactor)
 
     def _name_host_in_errors(self, result, task_vars):

@@ -139,7 +139,7 @@ class Redactor(object):
     def _hide(self, value):
         if isinstance(value, (dict, list)):
             return self._walk_all(value)
-        if value is None or isinstance(value, bool):
+        if value is None or isinstance(value, bool) or is_marker(value):
             return value
         return self.value(value)
 

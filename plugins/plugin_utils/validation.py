@@ -554,10 +554,28 @@ def check(settings, options):
     return findings
 
 
-def validate_request(settings, user_settings, options, remove=(), state="present"):
+def _uncovered_users_findings(settings, user_settings, options, users):
+    """Users without an entry in ``user_settings`` get only the common settings: those must be complete."""
+    if not user_settings or not options.check_required_keys:
+        return []
+    named = [user for user in (users or ["all"]) if user != "all"]
+    if named and "all" not in (users or []) and all(user in user_settings for user in named):
+        return []
+    who = ("users not listed in user_settings (%s)" % ", ".join(user for user in named if user not in user_settings)
+           if named and "all" not in (users or []) else "with users: all, every user not listed in user_settings")
+    findings = []
+    for finding in _required_findings(settings, options):
+        finding.message = ("%s get only the common settings, and there %s; list the users explicitly, add the "
+                           "missing key to settings, or set check_required_keys: false" % (who, finding.message))
+        findings.append(finding)
+    return findings
+
+
+def validate_request(settings, user_settings, options, remove=(), state="present", users=None):
     """Validate what a task asks for. Returns (settings, user_settings, warnings); raises on errors.
 
-    ``settings`` are checked alone and merged with each user's ``user_settings`` (what that user gets).
+    ``settings`` are checked alone and merged with each user's ``user_settings`` (what that user gets);
+    ``users`` (the task's ``users`` option) tells whether some users get the common settings alone.
     With ``state: absent`` values are ignored: only key names matter.
     """
     if state == "absent":
@@ -592,6 +610,7 @@ def validate_request(settings, user_settings, options, remove=(), state="present
                 known.add(str(finding))
                 finding.key = "user_settings.%s.%s" % (user, finding.key)
                 findings.append(finding)
+    findings.extend(_uncovered_users_findings(settings, per_user, options, users))
     for key in remove or []:
         if key not in ck.KEYS:
             findings.append(_unknown_key(key, options))

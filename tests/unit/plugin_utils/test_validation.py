@@ -21,16 +21,18 @@ PASSWORD = "hunter2-Pa55w0rd-xyz"
 SECRETS = (API_KEY, OTHER_KEY, CLIENT_SECRET, MCP_TOKEN, PASSWORD)
 
 
-def validate(settings, user_settings=None, remove=(), state="present", **options):
+def validate(settings, user_settings=None, remove=(), state="present", users=None, **options):
     """(settings, per-user settings, warnings) or SettingsValidationError."""
+    if users is None and user_settings:
+        users = list(user_settings)  # the task names exactly the users it gives settings to
     return validate_request(settings, {} if user_settings is None else user_settings, ValidationOptions(**options),
-                            remove=remove, state=state)
+                            remove=remove, state=state, users=users)
 
 
-def errors(settings, user_settings=None, **options):
+def errors(settings, user_settings=None, users=None, **options):
     """The error findings (empty when the request is valid)."""
     try:
-        validate(settings, user_settings, **options)
+        validate(settings, user_settings, users=users, **options)
     except SettingsValidationError as exc:
         return exc.findings
     return []
@@ -414,6 +416,16 @@ def test_a_user_without_the_credential_is_named():
     found = errors(common, {"alice": {"inferenceGatewayApiKey": API_KEY}, "bob": {"coworkTabEnabled": True}})
     assert [(item.key, item.rule) for item in found] == [("user_settings.bob.inferenceProvider",
                                                           "credential for gateway")]
+
+
+@pytest.mark.parametrize("users", [["all"], ["alice", "bob"]])
+def test_users_without_user_settings_need_complete_common_settings(users):
+    common = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": BASE_URL}
+    found = errors(common, {"alice": {"inferenceGatewayApiKey": API_KEY}}, users=users)
+    assert [(item.key, item.rule) for item in found] == [("inferenceProvider", "credential for gateway")]
+    expected = "every user not listed in user_settings" if users == ["all"] else "users not listed in user_settings (bob)"
+    assert expected in found[0].message and "check_required_keys: false" in found[0].message
+    assert errors(common, {"alice": {"inferenceGatewayApiKey": API_KEY}}, users=users, check_required_keys=False) == []
 
 
 def test_user_settings_are_validated_like_settings():
