@@ -237,7 +237,7 @@ def test_bad_content_is_refused_and_left_untouched(sandbox, case):
     assert "alice: %s" % path in result.stdout
     assert path.read_bytes() == content
     assert sandbox.read_config("bob")["enterpriseConfig"]["inferenceGatewayApiKey"] == API_KEY
-    assert [name for name in os.listdir(path.parent)] == ["claude_desktop_config.json"]
+    assert os.listdir(path.parent) == ["claude_desktop_config.json"]
 
 
 def test_read_only_file_is_refused(sandbox):

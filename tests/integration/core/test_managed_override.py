@@ -52,8 +52,8 @@ def test_per_user_plist_only_affects_that_user(mac_sandbox, tmp_path):
 
 def test_update_keys_only_do_not_take_over(mac_sandbox, tmp_path):
     root = tmp_path / "root"
-    plant(root / "Library" / "Managed Preferences" / PLIST, {"disableAutoUpdates": "true",
-                                                              "autoUpdaterEnforcementHours": "24"})
+    update_keys_only = {"disableAutoUpdates": "true", "autoUpdaterEnforcementHours": "24"}
+    plant(root / "Library" / "Managed Preferences" / PLIST, update_keys_only)
     result = mac_sandbox.playbook(mac_sandbox.write_playbook("updates", managed_task(root)))
     assert_ok(result)
     assert results_of(mac_sandbox, result) == [False, False]

@@ -14,7 +14,6 @@ import json
 import re
 import string
 
-import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -412,7 +411,7 @@ def test_json_equal_is_reflexive(value):
 @PROPERTY
 @given(left=json_values(), right=json_values())
 def test_json_equal_is_symmetric(left, right):
-    assert json_equal(left, right) == json_equal(right, left)
+    assert json_equal(left, right) == json_equal(right, left)  # pylint: disable=arguments-out-of-order
 
 
 @PROPERTY

@@ -297,7 +297,7 @@ def test_forks_racing_on_one_key_ask_once(tmp_path):
         context = multiprocessing.get_context("fork")
         barrier = context.Barrier(6)
         workers = [context.Process(target=_racer, args=(str(tmp_path / "c"), server.url + "/v1/models", server.url,
-                                                        barrier)) for _ in range(6)]
+                                                        barrier)) for _worker in range(6)]
         for worker in workers:
             worker.start()
         for worker in workers:
