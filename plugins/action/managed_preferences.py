@@ -76,7 +76,7 @@ class ActionModule(ActionBase):
             settings, user_settings, warnings = validate_request(
                 params.get("settings"), params.get("user_settings"),
                 ValidationOptions.from_params(params, target=MANAGED), remove=params.get("remove"),
-                state=params.get("state"))
+                state=params.get("state"), users=params.get("users") if params.get("scope") == "user" else None)
             check_encodable(settings, user_settings, params.get("remove"), params.get("state"))
         except SettingsValidationError as exc:
             result.update(failed=True, changed=False, msg=str(exc), validation_errors=[str(f) for f in exc.findings])

@@ -562,11 +562,11 @@ def _uncovered_users_findings(settings, user_settings, options, users):
     if named and "all" not in (users or []) and all(user in user_settings for user in named):
         return []
     who = ("users not listed in user_settings (%s)" % ", ".join(user for user in named if user not in user_settings)
-           if named and "all" not in (users or []) else "with users: all, every user not listed in user_settings")
+           if named and "all" not in (users or []) else "with users: all, users not listed in user_settings")
     findings = []
     for finding in _required_findings(settings, options):
-        finding.message = ("%s get only the common settings, and there %s; list the users explicitly, add the "
-                           "missing key to settings, or set check_required_keys: false" % (who, finding.message))
+        finding.message = ("%s get only the common settings, where %s; list the users explicitly, add the missing "
+                           "key to settings, or set check_required_keys: false" % (who, finding.message))
         findings.append(finding)
     return findings
 

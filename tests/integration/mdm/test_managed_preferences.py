@@ -117,7 +117,7 @@ def test_per_user_plists_are_readable_by_the_user_only_through_its_group(sandbox
     settings = dict(gateway_settings())
     del settings["inferenceGatewayApiKey"]
     playbook = sandbox.write_playbook("users", [task(
-        prefs_dir, scope="user", users=["all"], settings=settings,
+        prefs_dir, scope="user", users=["alice", "bob"], settings=settings,
         user_settings={"alice": {"inferenceGatewayApiKey": API_KEY}, "bob": {"inferenceGatewayApiKey": OTHER_KEY}})])
 
     assert_ok(sandbox.playbook(playbook))

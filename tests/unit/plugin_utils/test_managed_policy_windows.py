@@ -522,7 +522,8 @@ def test_user_scope_without_users_writes_the_connecting_users_hkcu(host):
 def test_named_users_get_their_own_hive_and_user_settings_and_a_logged_off_user_fails_alone(host):
     args = {"scope": "user", "users": ["alice", "bob", "mallory"],
             "settings": dict((key, value) for key, value in SETTINGS.items() if key != "inferenceGatewayApiKey"),
-            "user_settings": {"alice": {"inferenceGatewayApiKey": API_KEY}, "bob": {"inferenceGatewayApiKey": OTHER_KEY}}}
+            "user_settings": {"alice": {"inferenceGatewayApiKey": API_KEY}, "bob": {"inferenceGatewayApiKey": OTHER_KEY},
+                              "mallory": {"inferenceGatewayApiKey": OTHER_KEY + "-mallory"}}}
     result, action = run_task(host, args)
 
     assert user_args(reads(action)[0])["parameters"] == {"Scope": "user", "Users": ["alice", "bob", "mallory"]}

@@ -423,7 +423,7 @@ def test_users_without_user_settings_need_complete_common_settings(users):
     common = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": BASE_URL}
     found = errors(common, {"alice": {"inferenceGatewayApiKey": API_KEY}}, users=users)
     assert [(item.key, item.rule) for item in found] == [("inferenceProvider", "credential for gateway")]
-    expected = "every user not listed in user_settings" if users == ["all"] else "users not listed in user_settings (bob)"
+    expected = "users: all, users not listed" if users == ["all"] else "users not listed in user_settings (bob)"
     assert expected in found[0].message and "check_required_keys: false" in found[0].message
     assert errors(common, {"alice": {"inferenceGatewayApiKey": API_KEY}}, users=users, check_required_keys=False) == []
 
