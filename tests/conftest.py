@@ -21,6 +21,13 @@ os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
 os.environ.setdefault("ANSIBLE_NOCOWS", "1")
 os.environ.setdefault("ANSIBLE_LOCALHOST_WARNING", "false")
 os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "false")
+# Hypothesis keeps caches even without an example database: put them under .cache, not the repository root.
+try:
+    from hypothesis.configuration import set_hypothesis_home_dir
+except ImportError:  # pragma: no cover - hypothesis is in tests/requirements.txt
+    pass
+else:
+    set_hypothesis_home_dir(str(REPO / ".cache" / "hypothesis"))
 if "ANSIBLE_HOME" not in os.environ:
     import tempfile
     os.environ["ANSIBLE_HOME"] = tempfile.mkdtemp(prefix="aiohub-ansible-home.")

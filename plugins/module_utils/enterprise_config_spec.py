@@ -15,16 +15,9 @@ CONTROLLER_OPTIONS = ("strict", "allow_v1_base_url", "check_required_keys", "all
 INTERNAL_OPTIONS = ("secret_settings", "user_secret_settings", "redact_values")
 
 
-def argument_spec():
+def settings_argument_spec():
+    """The options of every module that writes Claude Desktop settings (local files or managed policy)."""
     return dict(
-        users=dict(type="list", elements="str"),
-        path=dict(type="path"),
-        library_path=dict(type="path"),
-        owner=dict(type="str"),
-        platform=dict(type="str", default="auto", choices=["auto", "macos", "linux"]),
-        layout=dict(type="str", default="config_file", choices=["config_file", "config_library", "both"]),
-        entry_name=dict(type="str", default="Managed by Ansible"),
-        apply=dict(type="bool", default=True),
         settings=dict(type="dict", default={}),
         user_settings=dict(type="dict", default={}),
         secret_settings=dict(type="dict", default={}, no_log=True),
@@ -33,10 +26,6 @@ def argument_spec():
         remove=dict(type="list", elements="str", default=[]),
         exclusive=dict(type="bool", default=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        deployment_mode=dict(type="str", choices=["3p", "1p"]),
-        backup=dict(type="bool", default=False),
-        fail_on_managed=dict(type="bool", default=False),
-        managed_preferences_dir=dict(type="path", default="/Library/Managed Preferences"),
         max_file_size=dict(type="int", default=DEFAULT_MAX_FILE_SIZE),
         strict=dict(type="bool", default=False),
         allow_v1_base_url=dict(type="bool", default=False),
@@ -44,6 +33,33 @@ def argument_spec():
         allow_deprecated=dict(type="bool", default=False),
         fingerprint_salt=dict(type="str", no_log=True),
     )
+
+
+def argument_spec():
+    spec = settings_argument_spec()
+    spec.update(
+        users=dict(type="list", elements="str"),
+        path=dict(type="path"),
+        library_path=dict(type="path"),
+        owner=dict(type="str"),
+        platform=dict(type="str", default="auto", choices=["auto", "macos", "linux"]),
+        layout=dict(type="str", default="config_file", choices=["config_file", "config_library", "both"]),
+        entry_name=dict(type="str", default="Managed by Ansible"),
+        apply=dict(type="bool", default=True),
+        deployment_mode=dict(type="str", choices=["3p", "1p"]),
+        backup=dict(type="bool", default=False),
+        fail_on_managed=dict(type="bool", default=False),
+        managed_preferences_dir=dict(type="path", default="/Library/Managed Preferences"),
+    )
+    return spec
+
+
+def declared_secrets(params):
+    """Every credential value the action plugin handed over in no_log parameters."""
+    declared = list((params.get("secret_settings") or {}).values()) + list(params.get("redact_values") or [])
+    for per_user in (params.get("user_secret_settings") or {}).values():
+        declared.extend((per_user or {}).values())
+    return [value for value in declared if isinstance(value, str)]
 
 
 MUTUALLY_EXCLUSIVE = [("users", "path"), ("users", "library_path"), ("path", "library_path")]

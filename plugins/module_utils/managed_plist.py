@@ -32,9 +32,11 @@ import errno
 import os
 import plistlib
 import stat
-import sys
 from xml.parsers.expat import ExpatError
 
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_config_spec import (
+    declared_secrets, settings_argument_spec,
+)
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.managed import (
     DEFAULT_MANAGED_PREFERENCES_DIR, PLIST_NAME,
 )
@@ -46,9 +48,10 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.policy_encod
     PolicyEncodingError, display_form, plan_policy,
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_fs import (
-    Identity, SafeDir, UnsafePathError, describe_os_error,
+    Identity, SafeDir, UnsafePathError,
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_host import uids_running_app
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_runner import error_text, resolve_platform
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_users import (
     all_real_users, named_user,
 )
@@ -75,25 +78,14 @@ INTERNAL_OPTIONS = ("secret_settings", "user_secret_settings", "redact_values")
 
 def argument_spec():
     """Shared by the ``managed_preferences`` module, its action plugin and ``managed_policy``."""
-    return dict(
+    spec = settings_argument_spec()
+    spec.update(
         scope=dict(type="str", default=MACHINE, choices=[MACHINE, USER]),
         users=dict(type="list", elements="str"),
-        settings=dict(type="dict", default={}),
-        user_settings=dict(type="dict", default={}),
-        secret_settings=dict(type="dict", default={}, no_log=True),
-        user_secret_settings=dict(type="dict", default={}, no_log=True),
-        redact_values=dict(type="list", elements="str", default=[], no_log=True),
-        remove=dict(type="list", elements="str", default=[]),
-        exclusive=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         managed_preferences_dir=dict(type="path", default=DEFAULT_MANAGED_PREFERENCES_DIR),
         max_file_size=dict(type="int", default=DEFAULT_MAX_FILE_SIZE),
-        strict=dict(type="bool", default=False),
-        allow_v1_base_url=dict(type="bool", default=False),
-        check_required_keys=dict(type="bool", default=True),
-        allow_deprecated=dict(type="bool", default=False),
-        fingerprint_salt=dict(type="str", no_log=True),
     )
+    return spec
 
 
 def scope_problem(params):
@@ -148,15 +140,6 @@ def plist_text(document):
 
 # --- safe writes -------------------------------------------------------------------------------------
 
-def _lstat(directory, name):
-    try:
-        return os.stat(name, dir_fd=directory.fd, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise
-
-
 def _check_not_shared(directory):
     """Refuse a directory that group or others can write (they could swap the plist under us)."""
     info = os.fstat(directory.fd)
@@ -201,15 +184,6 @@ class Target(object):
         self.path = path
 
 
-def _error_text(exc):
-    if isinstance(exc, OSError):
-        text = exc.strerror or describe_os_error(exc)
-        if exc.filename and str(exc.filename) not in text:
-            text = "%s: %s" % (text, exc.filename)
-        return text
-    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-
-
 class ManagedPreferencesRunner(object):
     """Plans and applies the machine plist or every requested user's plist on one host."""
 
@@ -219,13 +193,9 @@ class ManagedPreferencesRunner(object):
         self.want_diff = want_diff
         self.warn = on_warning
         self.effective_uid = effective_uid
-        self.platform = platform or ("macos" if sys.platform == "darwin" else "linux")
+        self.platform = platform or resolve_platform("auto")
         self.base = params.get("managed_preferences_dir") or DEFAULT_MANAGED_PREFERENCES_DIR
-        declared = list((params.get("secret_settings") or {}).values()) + list(params.get("redact_values") or [])
-        for per_user in (params.get("user_secret_settings") or {}).values():
-            declared.extend((per_user or {}).values())
-        self.redactor = Redactor([value for value in declared if isinstance(value, str)],
-                                 salt=params.get("fingerprint_salt"))
+        self.redactor = Redactor(declared_secrets(params), salt=params.get("fingerprint_salt"))
         self.secret_values_seen = set()
         self.results = []
         self.diffs = []
@@ -259,7 +229,7 @@ class ManagedPreferencesRunner(object):
                 try:
                     entries.append((name, named_user(name), None))
                 except KeyError as exc:
-                    entries.append((name, None, _error_text(exc)))
+                    entries.append((name, None, error_text(exc)))
         found = []
         for name, entry, problem in entries:
             if entry is None:
@@ -288,7 +258,7 @@ class ManagedPreferencesRunner(object):
             try:
                 self._run_target(target, result)
             except (OSError, PlistError, PolicyEncodingError, KeyError) as exc:
-                record_error(result, self.redactor.text(_error_text(exc)))
+                record_error(result, self.redactor.text(error_text(exc)))
             if result["changed"] and result["app_running"]:
                 self.warn("%s: Claude Desktop is running; it reads managed preferences only at launch, so the change "
                           "takes effect after the user quits it fully and reopens it" % (target.user or target.path))
@@ -322,7 +292,7 @@ class ManagedPreferencesRunner(object):
             self._ensure_passable(root, result)
             if target.user is None:
                 return root.walk(())
-            info = _lstat(root, target.user)
+            info = root.lstat(target.user)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 raise UnsafePathError(errno.ELOOP, "%s is a symlink; a per-user managed preferences folder must be a "
                                       "real directory owned by root (an MDM never puts a link there): remove the "

@@ -109,12 +109,12 @@ class SafeDir(object):
     def child(self, name, create=False, mode=0o700):
         """Open (and optionally create) the sub-directory ``name``. Returns None if missing and not created."""
         path = os.path.join(self.path, name)
-        info = self._lstat(name)
+        info = self.lstat(name)
         if info is None:
             if not create:
                 return None
             self._mkdir(name, mode, path)
-            info = self._lstat(name)
+            info = self.lstat(name)
         self._check_dir(info, path)
         try:
             fd = os.open(name, os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, dir_fd=self.fd)
@@ -171,7 +171,8 @@ class SafeDir(object):
 
     # -- files ---------------------------------------------------------------------------------
 
-    def _lstat(self, name):
+    def lstat(self, name):
+        """lstat of ``name`` in this directory (never follows a symlink); None when it does not exist."""
         try:
             return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
         except OSError as exc:
@@ -181,7 +182,7 @@ class SafeDir(object):
 
     def file_info(self, name):
         """lstat of a file in this directory, validated; None when it does not exist."""
-        info = self._lstat(name)
+        info = self.lstat(name)
         if info is not None:
             self._check_file(info, os.path.join(self.path, name))
         return info
@@ -240,7 +241,7 @@ class SafeDir(object):
         prefix = ".%s." % name
         for entry in self.names():
             if entry.startswith(prefix) and entry.endswith(TEMP_SUFFIX):
-                info = self._lstat(entry)
+                info = self.lstat(entry)
                 if info is not None and stat.S_ISREG(info.st_mode) and self.identity.may_own(info.st_uid):
                     os.unlink(entry, dir_fd=self.fd)
 
@@ -285,7 +286,7 @@ class SafeDir(object):
             raise type(exc)(exc.errno, "cannot write %s: %s" % (path, describe_os_error(exc)))
 
     def _ensure_unchanged(self, name, expected, path):
-        current = self._lstat(name)
+        current = self.lstat(name)
         if _identity_of(current) != _identity_of(expected):
             raise ConcurrentChangeError(errno.EAGAIN, "%s changed while it was being updated" % path)
 

@@ -11,6 +11,7 @@ import os
 import sys
 
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.document import DocumentError, parse_object
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_config_spec import declared_secrets
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.layout import (
     CONFIG_FILE, LINUX, MACOS, config_file_dirs, layouts_for, library_dirs,
 )
@@ -75,11 +76,7 @@ class PosixRunner(object):
         self.warn = on_warning
         self.effective_uid = effective_uid
         self.platform = resolve_platform(params.get("platform"))
-        declared = list((params.get("secret_settings") or {}).values()) + list(params.get("redact_values") or [])
-        for per_user in (params.get("user_secret_settings") or {}).values():
-            declared.extend((per_user or {}).values())
-        self.redactor = Redactor([value for value in declared if isinstance(value, str)],
-                                 salt=params.get("fingerprint_salt"))
+        self.redactor = Redactor(declared_secrets(params), salt=params.get("fingerprint_salt"))
         self.secret_values_seen = set()
         self.results = []
         self.diffs = []

@@ -26,6 +26,14 @@ _LAYOUT_DIRS = {
 }
 
 
+def require_sandbox():
+    """Skip the calling test when a sandbox cannot be made here (it needs root and ``unshare``)."""
+    import shutil
+    import pytest
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare (the sandbox bind-mounts its own /etc/passwd)")
+
+
 def _system_lines(path):
     keep = []
     for line in Path(path).read_text().splitlines():

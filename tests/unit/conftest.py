@@ -1,38 +1,8 @@
-"""Unit-test set-up: the collection importable as ``ansible_collections.aiohub.claude_desktop``.
-
-``scripts/env.sh`` links the working tree as ``.cache/collections/ansible_collections/aiohub/claude_desktop``
-and exports ``ANSIBLE_COLLECTIONS_PATH``. The ``ansible`` package in the venv ships its own
-``ansible_collections`` namespace package, so the link directory must also be on ``sys.path`` for a plain
-``python -m pytest tests/unit`` to import this collection. This file does that (idempotently; the
-top-level ``tests/conftest.py`` may already have) and holds fixtures shared by the unit tests.
-"""
+"""Fixtures shared by the unit tests (the collection is made importable by ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".cache" / "collections"
-LINK = COLLECTIONS / "ansible_collections" / "aiohub" / "claude_desktop"
-
-if not LINK.exists():
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    LINK.symlink_to(REPO)
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
-
-# Hypothesis keeps caches even without an example database: put them under .cache, not the repository root.
-try:
-    from hypothesis.configuration import set_hypothesis_home_dir
-except ImportError:  # pragma: no cover - hypothesis is in tests/requirements.txt
-    pass
-else:
-    set_hypothesis_home_dir(str(REPO / ".cache" / "hypothesis"))
 
 # Credential-looking values used across the unit tests. None of them is real.
 API_KEY = "sk-ant-api03-unit-test-7f3c9a1e5b2d4c6f8a0b"

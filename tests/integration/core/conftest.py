@@ -1,28 +1,20 @@
-import os
-import shutil
-
 import pytest
 
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, require_sandbox
 
 API_KEY = "sk-aiohub-core-test-7f3c9a1e5b2d4c6f8a0b"
 OTHER_KEY = "sk-aiohub-core-other-0a1b2c3d4e5f60718293"
 
 
-def requires_root():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare (the sandbox bind-mounts its own /etc/passwd)")
-
-
 @pytest.fixture
 def sandbox(tmp_path):
-    requires_root()
+    require_sandbox()
     return Sandbox(tmp_path, users=("alice", "bob"), platform="linux")
 
 
 @pytest.fixture
 def mac_sandbox(tmp_path):
-    requires_root()
+    require_sandbox()
     return Sandbox(tmp_path, users=("carol", "dave"), platform="macos")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -17,7 +16,7 @@ from tests.integration.drift.conftest import (
     API_KEY, CALLBACK, DRIFT_PLAYBOOK, NO_ROLE_RESULT, ROLE_VARS, assert_no_secret, callback_env, load_report,
     printed_summary, report_texts, statuses,
 )
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, require_sandbox
 
 MODULE = "aiohub.claude_desktop.enterprise_config"
 SETTINGS = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": "https://api.aiohub.org",
@@ -26,8 +25,7 @@ SETTINGS = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": "https://
 
 @pytest.fixture
 def sandbox(tmp_path):
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare (the sandbox bind-mounts its own /etc/passwd)")
+    require_sandbox()
     box = Sandbox(tmp_path / "sandbox", users=("alice", "bob"))
     python = box.inventory.read_text().split("ansible_python_interpreter=")[1].strip()
     box.inventory.write_text("[cowork_hosts]\n" + "".join(

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, require_sandbox
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[3]
 API_KEY = "sk-aiohub-mdm-test-4b9e2c7a1f3d5e6a8b0c"
@@ -17,14 +17,9 @@ OTHER_KEY = "sk-aiohub-mdm-other-9a8b7c6d5e4f30211234"
 PLIST = "com.anthropic.claudefordesktop.plist"
 
 
-def requires_root():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare (the sandbox bind-mounts its own /etc/passwd)")
-
-
 @pytest.fixture
 def sandbox(tmp_path):
-    requires_root()
+    require_sandbox()
     return Sandbox(tmp_path, users=("alice", "bob"), platform="macos")
 
 

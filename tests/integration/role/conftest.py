@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.support.fake_gateway import FakeGateway
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, require_sandbox
 
 ROLE = "aiohub.claude_desktop.cowork"
 KEY = "sk-aiohub-role-test-7c1e9a3f5b2d4e6a8c0b"
@@ -33,14 +33,9 @@ RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>ok=.*)$")
 FATAL_LINE = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<result>\{.*\})\s*$")
 
 
-def requires_root():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare (the sandbox bind-mounts its own /etc/passwd)")
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    requires_root()
+    require_sandbox()
     return Sandbox(tmp_path_factory.mktemp("role"), users=USERS, platform="linux")
 
 
