@@ -23,7 +23,9 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_c
     MUTUALLY_EXCLUSIVE, argument_spec,
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.merge import split_secrets
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, secret_values_in
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import (
+    MIN_SUBSTRING_SECRET_LENGTH, Redactor, secret_values_in,
+)
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     failure_message, qualify_error, validate_users_option,
 )
@@ -43,6 +45,9 @@ def module_arguments(params, settings, user_settings):
         if found:
             user_secrets[user] = found
     nested = secret_values_in(plain) + [value for extra in user_plain.values() for value in secret_values_in(extra)]
+    # Nested credentials are hidden where they sit by the redactor; no_log masking (which replaces the value
+    # everywhere in the module's output) is kept for values long enough not to corrupt unrelated text.
+    nested = [value for value in nested if len(value) >= MIN_SUBSTRING_SECRET_LENGTH]
     arguments = dict((key, value) for key, value in params.items() if value is not None)
     arguments.update(settings=plain, secret_settings=secrets, user_settings=user_plain,
                      user_secret_settings=user_secrets, redact_values=sorted(set(nested)))

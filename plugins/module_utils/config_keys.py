@@ -230,7 +230,6 @@ PROVIDER_REQUIREMENTS = {
         "credential": (
             ("inferenceGatewayApiKey",),
             ("inferenceCredentialHelper",),
-            ("inferenceCredentialKind",),
         ),
     },
     "anthropic": {"required": (), "credential": ()},
@@ -242,7 +241,6 @@ PROVIDER_REQUIREMENTS = {
             ("inferenceBedrockSsoStartUrl", "inferenceBedrockSsoRegion", "inferenceBedrockSsoAccountId",
              "inferenceBedrockSsoRoleName"),
             ("inferenceCredentialHelper",),
-            ("inferenceCredentialKind",),
         ),
     },
     "vertex": {"required": ("inferenceVertexProjectId", "inferenceVertexRegion", "inferenceModels"), "credential": ()},
@@ -252,10 +250,18 @@ PROVIDER_REQUIREMENTS = {
             ("inferenceFoundryApiKey",),
             ("inferenceCredentialHelper",),
             ("inferenceFoundryTenantId", "inferenceFoundryClientId"),
-            ("inferenceCredentialKind",),
         ),
     },
     "mantle": {"required": (), "credential": ()},
+}
+
+
+# The static credential of each provider (what inferenceCredentialKind: static uses).
+STATIC_CREDENTIAL_KEYS = {
+    "gateway": "inferenceGatewayApiKey",
+    "anthropic": "inferenceAnthropicApiKey",
+    "bedrock": "inferenceBedrockBearerToken",
+    "foundry": "inferenceFoundryApiKey",
 }
 
 

@@ -55,7 +55,7 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_runner
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_users import (
     all_real_users, named_user,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, secret_values_in
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     diff_label, merge_request, new_result, record_error,
 )
@@ -68,7 +68,6 @@ MACHINE_FILE_MODE = 0o644
 USER_FILE_MODE = 0o640
 ROOT = 0
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
-MIN_MASKED_SECRET_LENGTH = 8
 
 # Options the action plugin consumes on the controller; the module accepts and ignores them.
 CONTROLLER_OPTIONS = ("strict", "allow_v1_base_url", "check_required_keys", "allow_deprecated")
@@ -386,7 +385,4 @@ class ManagedPreferencesRunner(object):
 
     def _remember_secrets(self, decoded):
         """Credentials already in the plist (decoded, so nested ones too) are masked like the ones written."""
-        found = secret_values_in(decoded)
-        if found:
-            self.redactor.secret_values = sorted(set(self.redactor.secret_values) | set(found), key=len, reverse=True)
-            self.secret_values_seen.update(value for value in found if len(value) >= MIN_MASKED_SECRET_LENGTH)
+        self.secret_values_seen.update(self.redactor.remember_credentials_in(decoded))

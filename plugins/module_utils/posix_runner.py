@@ -30,13 +30,13 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_host i
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_users import (
     all_real_users, current_user, named_user,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, secret_values_in
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     diff_label, merge_request, new_result, record_error, record_outcome,
 )
 
 MAX_ATTEMPTS = 3
-MIN_MASKED_SECRET_LENGTH = 8
+FILE_ATTRIBUTES_KEY = "(file mode and owner)"
 
 
 def resolve_platform(option):
@@ -118,7 +118,12 @@ class PosixRunner(object):
         if self.params.get("path") or self.params.get("library_path"):
             self._run_explicit(running)
         else:
-            for name, entry, problem in self._user_entries():
+            entries = self._user_entries()
+            if not entries:
+                self.warn("users: all found no local account on this host (a login shell, an existing home, uid %d or "
+                          "above, not a system account), so nothing was configured; a new machine gets its users at "
+                          "first login" % (500 if self.platform == MACOS else 1000))
+            for name, entry, problem in entries:
                 self._run_user(name, entry, problem, running)
         return self.results, self.diffs
 
@@ -195,8 +200,11 @@ class PosixRunner(object):
                                          self.params.get("user_settings"), self.params.get("user_secret_settings"),
                                          target.identity.name)
         request = merge_request(self.params, settings)
+        first_diff = len(self.diffs)
         for attempt in range(MAX_ATTEMPTS):
-            result["files_written"] = []
+            # A retry after a concurrent change starts from scratch: no diff or note of the attempt it replaces.
+            del self.diffs[first_diff:]
+            result.update(files_written=[], notes=[])
             try:
                 if layout == CONFIG_FILE:
                     self._config_file(target, request, result, name or CONFIG_FILE_NAME)
@@ -258,16 +266,20 @@ class PosixRunner(object):
         if not data:
             return
         try:
-            found = secret_values_in(parse_object(data))
+            document = parse_object(data)
         except ValueError:
             return
-        self.redactor.secret_values = sorted(set(self.redactor.secret_values) | set(found), key=len, reverse=True)
-        self.secret_values_seen.update(value for value in found if len(value) >= MIN_MASKED_SECRET_LENGTH)
+        self.secret_values_seen.update(self.redactor.remember_credentials_in(document))
 
     def _fix_attributes(self, directory, name, info, result):
+        identity = directory.identity
         result["changed"] = True
         result["status"] = "drifted"
-        result["notes"].append("file mode and owner set to 0600 %s" % directory.identity.name)
+        result["notes"].append("file mode and owner set to 0600 %s" % identity.name)
+        # Reports list drift key by key; a wrong mode or owner is drift too, so it gets a row of its own.
+        result["key_changes"].append({"key": FILE_ATTRIBUTES_KEY, "change": "changed",
+                                      "before": "%04o uid %d" % (info.st_mode & 0o7777, info.st_uid),
+                                      "after": "0600 uid %d" % identity.uid})
         if self.check_mode:
             return
         directory.fix_attributes(name, info)
@@ -278,11 +290,11 @@ class PosixRunner(object):
         for write in outcome.writes:
             name = rename.get(write.name, write.name)
             path = os.path.join(directory.path, name)
+            if self.params.get("backup") and write.before is not None:
+                result["backup_file"] = directory.backup(name, backup_content(write.before, self.redactor))
             if write.is_delete:
                 directory.unlink(name, expected=infos.get(name))
             else:
-                if self.params.get("backup") and write.before is not None:
-                    result["backup_file"] = directory.backup(name, backup_content(write.before, self.redactor))
                 directory.write_atomic(name, write.content, expected=infos.get(name))
             result["files_written"].append(path)
 

@@ -37,9 +37,15 @@ _SECRET_NAME = re.compile(
 _METADATA_NAME = re.compile(
     r"(url|uri|type|kind|helper|ttl|sec|seconds|port|file|path|window|hours|flow|mode|scheme|id|enabled|"
     r"count|tokens|audience|region|name|refresh)$", re.IGNORECASE)
-_ENV_MAP_NAMES = frozenset(("env",))
 HEADER_KEYS = frozenset(("inferenceCustomHeaders", "inferenceGatewayHeaders", "otlpHeaders", "bootstrapHeaders"))
-_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9][A-Za-z0-9_\-]{15,})")
+# Maps whose every value is treated as a credential: MCP server environments and all header maps (an
+# MCP server's ``headers`` is where its credentials go, and gateways use header names no pattern knows,
+# such as Ocp-Apim-Subscription-Key).
+_ENV_MAP_NAMES = frozenset(("env", "headers")) | HEADER_KEYS
+# Shorter values are hidden where they sit (structurally) but not searched for inside other text: masking
+# "docs" or "0" everywhere would corrupt paths, host names and counts.
+MIN_SUBSTRING_SECRET_LENGTH = 8
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9][A-Za-z0-9_\-]{15,})(?![.\w-])")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/?#@\s:]*:[^/?#\s]*)@")
 _ALWAYS_SECRET_NAME = re.compile(r"session[-_]?id$", re.IGNORECASE)
 _MARKER_TEXT = re.compile(r"^<redacted:(?:[0-9a-f]{8}|empty)>$")
@@ -76,7 +82,21 @@ class Redactor(object):
 
     def __init__(self, secret_values=(), salt=None):
         self.salt = salt or DEFAULT_SALT
-        self.secret_values = sorted(set(v for v in secret_values if isinstance(v, str) and v), key=len, reverse=True)
+        self.exact_values = set()
+        self.secret_values = []
+        self.remember(secret_values)
+
+    def remember(self, values):
+        """Add secret values; returns those long enough to be masked inside other text (for no_log)."""
+        values = set(value for value in values if isinstance(value, str) and value)
+        self.exact_values |= values
+        long_enough = [value for value in values if len(value) >= MIN_SUBSTRING_SECRET_LENGTH]
+        self.secret_values = sorted(set(self.secret_values) | set(long_enough), key=len, reverse=True)
+        return long_enough
+
+    def remember_credentials_in(self, document):
+        """Remember the credential values a user's file already holds (the catalogue's credential keys)."""
+        return self.remember(credential_values_in(document))
 
     def value(self, value):
         return marker(value, self.salt)
@@ -153,7 +173,7 @@ class Redactor(object):
     def _scalar(self, value):
         if not isinstance(value, str) or is_marker(value):
             return value
-        if value in self.secret_values:
+        if value in self.exact_values:
             return self.value(value)
         return self.text(value)
 
@@ -162,6 +182,23 @@ def secret_values_in(document):
     """Every credential value found in ``document`` (by the rules above), for no_log and text scrubbing."""
     found = []
     _collect(document, None, found)
+    return found
+
+
+def credential_values_in(document):
+    """The values of the catalogue's credential keys, at any depth (what a file holds of ours to hide)."""
+    found = []
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in SECRET_KEYS and isinstance(item, str) and item:
+                    found.append(item)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
     return found
 
 

@@ -59,6 +59,7 @@ MODULES = ("enterprise_config", "managed_preferences", "managed_policy")
 # The "user" of a machine-wide location (machine managed preferences or policy), not a possible user name.
 MACHINE = "(machine)"
 ROLE = "cowork"
+NO_USERS = "no real local user on this host yet: nothing to configure"
 
 
 def label(status):
@@ -243,6 +244,9 @@ class DriftCollector(object):
         for message in loop_failures:
             self.add_event(host, play_id, "failed", task, message)
         if not items:
+            if isinstance(module_result.get("results"), list) and not module_result.get("failed"):
+                # The module ran and found nobody to configure (a new machine before its first login).
+                self._host(host)["no_users"] = True
             return False
         self.check_modes.add(bool(check_mode))
         self.diff_modes.add(bool(diff_mode))
@@ -311,6 +315,8 @@ class DriftCollector(object):
         kinds = set(event["kind"] for event in events)
         if users:
             status = worst(entry["status"] for entry in users.values())
+        elif data.get("no_users") and not kinds & {"unreachable", "failed"}:
+            status = "in_sync"
         elif "unreachable" in kinds:
             status = "unreachable"
         elif "failed" in kinds:
@@ -319,7 +325,7 @@ class DriftCollector(object):
             status = "not_reached"
         return {
             "status": status,
-            "reason": _host_reason(status, events),
+            "reason": _host_reason(status, events, not users and data.get("no_users")),
             "users": dict((user, users[user]) for user in sorted(users, key=natural_key)),
             "problems": problems,
         }
@@ -328,7 +334,9 @@ class DriftCollector(object):
         return self.plays.get(play_id, {}).get("name") or ""
 
 
-def _host_reason(status, events):
+def _host_reason(status, events, no_users=False):
+    if status == "in_sync" and no_users:
+        return NO_USERS
     if status in ("unreachable", "failed"):
         for event in events:
             if event["kind"] == status:
@@ -412,6 +420,62 @@ def _location_rows(host, user, location):
         rows.append(dict(base, key="", change="managed_override", before=None,
                          after="the app ignores this file: managed settings in %s" % (sources or "a managed profile")))
     return rows
+
+
+# -- the in-play summary (playbooks/drift.yml) ---------------------------------------------------------
+
+PLAY_TASK = "aiohub.claude_desktop.cowork"
+
+
+def play_summary(hosts, results, failures, play_hosts):
+    """What ``playbooks/drift.yml`` prints and gates on, from the role's ``cowork_result`` of each host.
+
+    ``results``/``failures``: host -> the role's result / the message of a rescued failure. A host that is
+    neither in ``play_hosts`` nor failed was unreachable. Same statuses and summary line as the report.
+    """
+    collector = DriftCollector()
+    collector.add_play("drift", "drift", list(hosts), True)
+    for host in hosts:
+        result = results.get(host)
+        if isinstance(result, dict) and result.get("unreachable"):
+            collector.add_event(host, "drift", "unreachable", PLAY_TASK, str(result.get("msg") or "unreachable"))
+        elif isinstance(result, dict) and result.get("skipped"):
+            collector.add_event(host, "drift", "skipped", PLAY_TASK, "the role's configuration task was skipped")
+        elif isinstance(result, dict):
+            collector.add_result(host, "drift", PLAY_TASK, result)
+        if failures.get(host):
+            collector.add_event(host, "drift", "failed", "", str(failures[host]))
+        elif not result and host not in play_hosts:
+            collector.add_event(host, "drift", "unreachable", "", "unreachable: it left the play before the comparison")
+    report = collector.build({})
+    entries = {}
+    lines = []
+    for host, entry in report["hosts"].items():
+        details = [detail for user, data in entry["users"].items() for location in data["locations"]
+                   for detail in _location_details(user, location)]
+        if entry["reason"]:
+            details.append(entry["reason"])
+        entries[host] = {"status": entry["status"], "details": details,
+                         "users": [user for user, data in entry["users"].items() if data["status"] != "in_sync"]}
+        if entry["status"] != "in_sync":
+            lines.append("%s: %s - %s" % (host, label(entry["status"]), "; ".join(details)))
+    return {"hosts": entries, "lines": lines, "drift": report["summary"]["drift"], "text": report["summary"]["text"]}
+
+
+def _location_details(user, location):
+    """``alice config_file: inferenceModels added, inferenceGatewayApiKey changed`` and the like."""
+    where = "%s %s" % (user, location["layout"])
+    details = []
+    if location["local_status"] == "error":
+        details.append("%s: error: %s" % (where, location["error"]))
+    elif location["local_status"] == "missing":
+        details.append("%s: missing" % where)
+    elif location["local_status"] == "drifted":
+        details.append("%s: %s" % (where, ", ".join("%s %s" % (change["key"], change["change"])
+                                                   for change in location["changes"])))
+    if location["managed_override"]:
+        details.append("%s: a managed profile or policy overrides it" % where)
+    return details
 
 
 # -- scrubbing -------------------------------------------------------------------------------------

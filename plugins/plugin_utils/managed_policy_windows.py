@@ -36,7 +36,7 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.plan import 
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.policy_encoding import (
     PolicyEncodingError, display_form, plan_policy,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import is_secret_name, secret_values_in
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import is_secret_name
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     merge_request, new_result, record_error, summarize,
 )
@@ -73,7 +73,7 @@ $Ansible.Changed = $false
 
 $policyKey = 'SOFTWARE\Policies\Claude'
 # Local and domain accounts only (not SYSTEM, services, or the '<sid>_Classes' keys under HKU).
-$accountSid = '^S-1-5-21-\d+-\d+-\d+-\d+$'
+$accountSid = '^S-1-(5-21|12-1)-\d+-\d+-\d+-\d+$'
 $hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')
 $hku = [Microsoft.Win32.RegistryKey]::OpenBaseKey('Users', 'Registry64')
 $hkcu = [Microsoft.Win32.RegistryKey]::OpenBaseKey('CurrentUser', 'Registry64')
@@ -394,9 +394,7 @@ class WindowsPolicyRunner(object):
     # -- reporting -----------------------------------------------------------------------------------
 
     def _remember_secrets(self, decoded):
-        found = secret_values_in(decoded)
-        if found:
-            self.redactor.secret_values = sorted(set(self.redactor.secret_values) | set(found), key=len, reverse=True)
+        self.redactor.remember_credentials_in(decoded)
 
     def _entries(self, decoded, stored, types, owned_after=()):
         """(name, type, shown data) for a .reg-style listing of a key, credentials redacted."""

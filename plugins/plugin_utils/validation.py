@@ -364,12 +364,34 @@ def _required_findings(settings, options):
         findings.append(Finding(ERROR, "inferenceProvider", "required keys for %s" % provider,
                                 "%s needs %s; add %s (or set check_required_keys: false if another task writes them)"
                                 % (provider, ", ".join(rules["required"]), ", ".join(missing))))
+    kind = settings.get("inferenceCredentialKind")
+    if kind is not None:
+        return findings + _credential_kind_findings(settings, provider, kind)
     if rules["credential"] and not any(_has_all(settings, keys) for keys in rules["credential"]):
-        options_text = " or ".join("+".join(keys) for keys in rules["credential"])
+        options_text = " or ".join("+".join(keys) for keys in rules["credential"] + (("inferenceCredentialKind",),))
         findings.append(Finding(ERROR, "inferenceProvider", "credential for %s" % provider,
                                 "%s has no credential, so the app would start in standard mode; set one of: %s"
                                 % (provider, options_text)))
     return findings
+
+
+def _credential_kind_findings(settings, provider, kind):
+    """With inferenceCredentialKind set the app uses that source only (no fallback): it must be complete."""
+    needed = {"static": ck.STATIC_CREDENTIAL_KEYS.get(provider), "helper-script": "inferenceCredentialHelper"}.get(kind)
+    if needed and settings.get(needed) in (None, ""):
+        return [Finding(ERROR, "inferenceCredentialKind", "credential for kind %s" % kind,
+                        "is %s, which uses %s only (there is no fallback), but %s is not set; add it, or choose the "
+                        "kind that matches the credential you deliver" % (kind, needed, needed))]
+    return []
+
+
+def _helper_and_key_findings(settings):
+    static = [key for key in ck.STATIC_CREDENTIAL_KEYS.values() if settings.get(key)]
+    if settings.get("inferenceCredentialHelper") and static and settings.get("inferenceCredentialKind") != "static":
+        return [Finding(WARNING, static[0], "one credential source",
+                        "is set together with inferenceCredentialHelper; the helper always wins, so the key is "
+                        "ignored. Remove one, or set inferenceCredentialKind to say which to use")]
+    return []
 
 
 def _bedrock_sso_findings(settings):
@@ -526,6 +548,7 @@ RULES = (
     _settings_only(_model_findings),
     _settings_only(_egress_findings),
     _settings_only(_header_findings),
+    _settings_only(_helper_and_key_findings),
     _catalogue_findings,
 )
 

@@ -54,7 +54,6 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.plan import 
     CONFIG_FILE_NAME, META_FILE_NAME, PlanError, backup_content, entry_id_for, plan_config_file,
     plan_config_library,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import secret_values_in
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     diff_label, failure_message, merge_request, new_result, qualify_error, record_error, record_outcome, summarize,
 )
@@ -65,10 +64,9 @@ SLURP = "ansible.windows.slurp"
 
 # Profiles that are never a person's, whatever their SID says.
 NON_USER_PROFILES = frozenset(("default", "default user", "public", "all users"))
-# Local and domain accounts; SYSTEM, LOCAL SERVICE, NETWORK SERVICE (S-1-5-18/19/20), service SIDs
-# and the "<sid>.bak" keys of corrupt profiles do not match.
-ACCOUNT_SID = re.compile(r"^S-1-5-21-\d+-\d+-\d+-\d+$")
-MIN_MASKED_SECRET_LENGTH = 8
+# Local and domain accounts (S-1-5-21-...) and Entra ID accounts (S-1-12-1-...); SYSTEM, LOCAL SERVICE,
+# NETWORK SERVICE (S-1-5-18/19/20), service SIDs and the "<sid>.bak" keys of corrupt profiles do not match.
+ACCOUNT_SID = re.compile(r"^S-1-(5-21|12-1)-\d+-\d+-\d+-\d+$")
 
 _USERPROFILE = re.compile(re.escape("%USERPROFILE%"), re.IGNORECASE)
 _APPDATA_DEFAULTS = (
@@ -651,11 +649,10 @@ class WindowsRunner(object):
         if not data:
             return
         try:
-            found = secret_values_in(parse_object(data))
+            document = parse_object(data)
         except ValueError:
             return
-        found = [value for value in found if len(value) >= MIN_MASKED_SECRET_LENGTH]
-        self.redactor.secret_values = sorted(set(self.redactor.secret_values) | set(found), key=len, reverse=True)
+        self.redactor.remember_credentials_in(document)
 
     def _apply(self, profile, location, outcome, result):
         """Write or delete in the plan's order, one call per file; nothing at all if any target is read-only."""

@@ -53,7 +53,7 @@ $Ansible.Changed = $false
 $policyKey = 'SOFTWARE\Policies\Claude'
 # Local and domain accounts only: excludes SYSTEM, LOCAL SERVICE, NETWORK SERVICE (S-1-5-18/19/20),
 # service SIDs (S-1-5-80-...) and the '<sid>.bak' leftovers of corrupt profiles.
-$accountSid = '^S-1-5-21-\d+-\d+-\d+-\d+$'
+$accountSid = '^S-1-(5-21|12-1)-\d+-\d+-\d+-\d+$'
 $hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')
 $hku = [Microsoft.Win32.RegistryKey]::OpenBaseKey('Users', 'Registry64')
 

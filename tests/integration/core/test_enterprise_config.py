@@ -306,3 +306,13 @@ def test_unknown_key_warns_and_strict_fails(sandbox):
     strict = sandbox.playbook(sandbox.write_playbook("strict", [task(users=["bob"], settings=settings, strict=True)]))
     assert strict.returncode == 2
     assert not sandbox.config_file("bob").exists()
+
+
+def test_a_host_without_real_users_says_so(tmp_path):
+    from tests.support.sandbox import Sandbox, require_sandbox
+    require_sandbox()
+    empty = Sandbox(tmp_path, users=(), platform="linux")
+    result = empty.playbook(empty.write_playbook("nobody", [task(settings=gateway_settings())]))
+    assert_ok(result)
+    assert "users: all found no local account on this host" in result.stdout + result.stderr
+    assert recap(result.stdout)["changed"] == "0"

@@ -26,7 +26,9 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.plan import 
     DEFAULT_ENTRY_NAME, ENTERPRISE_KEY, META_FILE_NAME, STATUS_IN_SYNC, PlanError, entry_id_for, plan_config_file,
     plan_config_library,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import HEADER_KEYS, Redactor
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import (
+    HEADER_KEYS, MIN_SUBSTRING_SECRET_LENGTH, Redactor,
+)
 
 # Moderate example counts: the whole module runs in a few seconds; derandomize makes every run identical.
 PROPERTY = settings(max_examples=50, derandomize=True, database=None, deadline=None, print_blob=True,
@@ -314,8 +316,10 @@ def test_any_formatting_parses_to_the_same_value(document, indent, bom, crlf, as
 # --- redaction: declared secrets never get through ---------------------------------------------------------
 
 SECRET_ALPHABET = string.ascii_letters + string.digits + "-_."
-secrets_lists = st.lists(st.text(alphabet=SECRET_ALPHABET, min_size=6, max_size=24), min_size=1, max_size=3,
-                         unique=True)
+# Secrets are searched for inside other text from MIN_SUBSTRING_SECRET_LENGTH characters on (shorter ones are
+# hidden where they sit, see test_short_declared_secrets_are_hidden_where_they_sit).
+secrets_lists = st.lists(st.text(alphabet=SECRET_ALPHABET, min_size=MIN_SUBSTRING_SECRET_LENGTH, max_size=24),
+                         min_size=1, max_size=3, unique=True)
 # Filler around secrets: anything except the marker delimiters and the header separator (known issues tested
 # explicitly in test_redact.py).
 filler = st.text(alphabet=st.characters(blacklist_characters="<>:", blacklist_categories=("Cs",)), max_size=6)
@@ -380,6 +384,14 @@ def test_declared_secrets_never_get_through_text(secrets, parts, data):
         pieces.append(data.draw(st.sampled_from(secrets)))
     text = "".join(pieces)
     assert_hidden(Redactor(secrets).text(text), secrets)
+
+
+@PROPERTY
+@given(secret=st.text(alphabet=SECRET_ALPHABET, min_size=1, max_size=MIN_SUBSTRING_SECRET_LENGTH - 1),
+       key=st.sampled_from(["note", "path", "value"]))
+def test_short_declared_secrets_are_hidden_where_they_sit(secret, key):
+    redacted = Redactor([secret]).document({key: secret, "list": [secret]})
+    assert redacted[key].startswith("<redacted:") and redacted["list"][0].startswith("<redacted:")
 
 
 # --- json_equal -----------------------------------------------------------------------------------------

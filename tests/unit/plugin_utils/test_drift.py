@@ -439,3 +439,36 @@ def test_schema_is_a_valid_draft_2020_12_schema():
         bad = fleet_report().build(RUN)
         bad["hosts"]["h2"]["users"]["alice"]["status"] = "weird"
         validate(bad)
+
+
+# --- the in-play summary of playbooks/drift.yml (filter drift_summary) ---------------------------------
+
+def _location(user, status, **extra):
+    item = {"user": user, "home": "/Users/%s" % user, "layout": "config_file", "status": status,
+            "path": "/Users/%s/x.json" % user, "changed_keys": {"added": [], "changed": [], "removed": []},
+            "key_changes": [], "managed_override": False, "error": None, "notes": []}
+    item.update(extra)
+    return item
+
+
+def test_play_summary_matches_the_report_statuses():
+    results = {
+        "h1": {"changed": False, "results": [_location("alice", "in_sync")]},
+        "h2": {"changed": True, "results": [_location("bob", "drifted", key_changes=[
+            {"key": "(file mode and owner)", "change": "changed", "before": "0644 uid 2002", "after": "0600 uid 2002"}])]},
+        "h3": {"changed": False, "results": []},                      # a new machine: nobody to configure
+        "h4": {"unreachable": True, "msg": "ssh: connect to host 169.254.1.1 port 22: Connection refused"},
+    }
+    summary = drift.play_summary(["h1", "h2", "h3", "h4"], results, {}, ["h1", "h2", "h3"])
+    assert summary["text"] == "4 hosts: 2 in sync, 1 drifted (1 user), 1 unreachable"
+    assert summary["hosts"]["h2"]["details"] == ["bob config_file: (file mode and owner) changed"]
+    assert summary["hosts"]["h3"] == {"status": "in_sync", "details": [drift.NO_USERS], "users": []}
+    assert summary["hosts"]["h4"]["status"] == "unreachable"
+    assert summary["drift"] is True
+    assert [line.split(":")[0] for line in summary["lines"]] == ["h2", "h4"]
+
+
+def test_play_summary_of_a_rescued_failure_and_a_host_that_left_the_play():
+    summary = drift.play_summary(["h1", "h2"], {}, {"h1": "Configure: boom"}, [])
+    assert summary["hosts"]["h1"]["status"] == "failed" and "Configure: boom" in summary["hosts"]["h1"]["details"][0]
+    assert summary["hosts"]["h2"]["status"] == "unreachable"

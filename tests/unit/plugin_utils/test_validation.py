@@ -703,3 +703,28 @@ def test_no_secret_in_messages_for_user_settings(settings):
 ])
 def test_a_credential_in_the_wrong_key_is_not_echoed(settings):
     assert_no_secret(all_messages(settings), SECRETS)
+
+
+# --- inferenceCredentialKind: the chosen source must be complete (there is no fallback) ----------------
+
+@pytest.mark.parametrize("kind, needed", [("static", "inferenceGatewayApiKey"),
+                                          ("helper-script", "inferenceCredentialHelper")])
+def test_a_credential_kind_needs_its_own_source(kind, needed):
+    common = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": BASE_URL, "inferenceCredentialKind": kind}
+    found = errors(common)
+    assert [(item.key, item.rule) for item in found] == [("inferenceCredentialKind", "credential for kind %s" % kind)]
+    assert needed in found[0].message and "no fallback" in found[0].message
+
+
+@pytest.mark.parametrize("kind", ["interactive", "vendor-profile"])
+def test_kinds_without_a_static_source_need_nothing_more(kind):
+    assert errors({"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": BASE_URL,
+                   "inferenceCredentialKind": kind}) == []
+
+
+def test_a_key_next_to_a_helper_is_a_warning():
+    _settings, _users, warnings = validate(gateway(inferenceCredentialHelper="/usr/local/bin/aiohub-token"))
+    assert any("the helper always wins" in warning for warning in warnings)
+    _settings, _users, warnings = validate(gateway(inferenceCredentialHelper="/usr/local/bin/aiohub-token",
+                                                   inferenceCredentialKind="static"))
+    assert not any("the helper always wins" in warning for warning in warnings)

@@ -144,6 +144,14 @@ def test_system_service_default_and_public_profiles_are_skipped(host):
     assert not any("systemprofile" in path or "ServiceProfiles" in path for path in host.files())
 
 
+def test_entra_id_accounts_are_real_users(host):
+    # Entra-joined (Azure AD) accounts have S-1-12-1-... SIDs: the normal case on Intune fleets.
+    host.add_profile("erin", domain="AzureAD", sid="S-1-12-1-3141592653-1234567890-2718281828-1618033988")
+    result, _action = run_task(host, task())
+    assert [item["user"] for item in result["results"]] == ["alice", "bob", "erin"]
+    assert host.read("C:\\Users\\erin\\AppData\\Roaming\\Claude-3p\\claude_desktop_config.json")
+
+
 def test_named_users_resolved_from_the_same_discovery(host):
     host.add_profile("carol", rid=1003, domain="CORP")
     result, action = run_task(host, task(users=["ALICE", "CORP\\carol"]))

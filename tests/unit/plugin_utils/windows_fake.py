@@ -43,7 +43,7 @@ from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils import windo
 SYSTEM = "S-1-5-18"
 ADMINISTRATORS = "S-1-5-32-544"
 NO_LOG_MARKER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-_ACCOUNT_SID = re.compile(r"^S-1-5-21-\d+-\d+-\d+-\d+$")  # the discovery script's $accountSid
+_ACCOUNT_SID = re.compile(r"^S-1-(5-21|12-1)-\d+-\d+-\d+-\d+$")  # the discovery script's $accountSid
 # win_powershell.ps1's own test for SupportsShouldProcess (its fallback when the AST is not available).
 _SHOULD_PROCESS = re.compile(
     r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]")
@@ -189,8 +189,8 @@ class FakeWindowsHost(object):
         self.entries[path.lower()] = Entry(path, "link" if link else "file", data=data, readonly=readonly)
         return path
 
-    def add_profile(self, name, rid=1001, domain="WIN1", path=None, loaded=True, resolvable=True, msix=()):
-        sid = "S-1-5-21-1111111111-2222222222-3333333333-%d" % rid
+    def add_profile(self, name, rid=1001, domain="WIN1", path=None, loaded=True, resolvable=True, msix=(), sid=None):
+        sid = sid or "S-1-5-21-1111111111-2222222222-3333333333-%d" % rid
         path = path or "C:\\Users\\%s" % name
         for folder in ("AppData\\Roaming", "AppData\\Local", "Desktop"):
             self.add_dir(ntpath.join(path, folder))
