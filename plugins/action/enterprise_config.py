@@ -24,7 +24,7 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_c
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.merge import split_secrets
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import (
-    MIN_SUBSTRING_SECRET_LENGTH, Redactor, secret_values_in,
+    MIN_SUBSTRING_SECRET_LENGTH, Redactor, secret_values_in, shown_arguments,
 )
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     failure_message, qualify_error, validate_users_option,
@@ -97,7 +97,7 @@ class ActionModule(ActionBase):
         result.update(outcome)
         self._name_host_in_errors(result, task_vars)
         result["warnings"] = warnings + list(result.get("warnings") or [])
-        result["invocation"] = {"module_args": redactor.document(self._task.args)}
+        result["invocation"] = {"module_args": shown_arguments(self._task.args, argument_spec(), redactor)}
         if self._task.no_log:
             # Ansible treats a top-level 'results' list as loop items, which no_log does not censor by itself.
             for item in result.get("results") or []:

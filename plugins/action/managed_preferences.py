@@ -31,7 +31,7 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.merge import
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.policy_encoding import (
     PolicyEncodingError, check_key_name, encode_settings,
 )
-from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor, shown_arguments
 from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
     MANAGED, SettingsValidationError, ValidationOptions, validate_request,
 )
@@ -96,7 +96,7 @@ class ActionModule(ActionBase):
                                            task_vars=task_vars)
         result.update(outcome)
         result["warnings"] = warnings + list(result.get("warnings") or [])
-        result["invocation"] = {"module_args": redactor.document(self._task.args)}
+        result["invocation"] = {"module_args": shown_arguments(self._task.args, argument_spec(), redactor)}
         return redactor.scrub(result) if redactor.secret_values else result
 
     def _run_windows(self, params, settings, user_settings, redactor, task_vars):

@@ -185,6 +185,16 @@ def secret_values_in(document):
     return found
 
 
+NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def shown_arguments(arguments, argument_spec, redactor):
+    """Task arguments as they may be echoed back: ``no_log`` options hidden, every secret redacted."""
+    shown = dict((name, NO_LOG_PLACEHOLDER if (argument_spec.get(name) or {}).get("no_log") and value is not None
+                  else value) for name, value in (arguments or {}).items())
+    return redactor.document(shown)
+
+
 def credential_values_in(document):
     """The values of the catalogue's credential keys, at any depth (what a file holds of ours to hide)."""
     found = []
