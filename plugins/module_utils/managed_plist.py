@@ -29,11 +29,14 @@ and compared by decoded value, so rewriting happens only when a value really dif
 from __future__ import annotations
 
 import errno
+import grp
 import os
+import pwd
 import plistlib
 import stat
 from xml.parsers.expat import ExpatError
 
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.config_keys import SECRET_KEYS
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.enterprise_config_spec import (
     declared_secrets, settings_argument_spec,
 )
@@ -103,6 +106,24 @@ def scope_problem(params):
 
 
 # --- plist documents ---------------------------------------------------------------------------------
+
+def group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def users_sharing_group(gid, user):
+    """The accounts other than ``user`` that can read files of group ``gid`` (primary group or member)."""
+    others = set(entry.pw_name for entry in pwd.getpwall() if entry.pw_gid == gid)
+    try:
+        others.update(grp.getgrgid(gid).gr_mem)
+    except KeyError:
+        pass
+    others.discard(user)
+    return sorted(name for name in others if not name.startswith("_") and name not in ("root", "nobody"))
+
 
 class PlistError(ValueError):
     """A managed plist that cannot be used. The message says why and how to fix it."""
@@ -322,8 +343,24 @@ class ManagedPreferencesRunner(object):
         os.mkdir(self.base, DIR_MODE)
         os.chmod(self.base, DIR_MODE)
 
+    def _refuse_credentials_others_can_read(self, target, request):
+        """A per-user plist is readable by its group (the app runs as the user); on a Mac that group is usually
+        ``staff``, shared by every person. A credential there would be readable by the other users."""
+        secrets = sorted(key for key, value in request.settings.items() if key in SECRET_KEYS and value)
+        if target.user is None or request.state != "present" or not secrets:
+            return
+        others = users_sharing_group(target.gid, target.user)
+        if others:
+            raise PlistError(
+                "%s: %s would be readable by %s (the plist is root:%s %04o so that %s's app can read it, and that "
+                "group is shared); deliver per-user credentials with a credential helper (inferenceCredentialHelper) "
+                "or in the local configuration (cowork_mode: local), or give the user a private primary group"
+                % (target.path, ", ".join(secrets), ", ".join(others[:5]) + (", ..." if len(others) > 5 else ""),
+                   group_name(target.gid), target.mode, target.user))
+
     def _run_target(self, target, result):
         request = self._request(target)
+        self._refuse_credentials_others_can_read(target, request)
         writing = request.state == "present" and not self.check_mode
         directory = self._open(target, writing, result)
         try:

@@ -44,7 +44,8 @@ def _system_lines(path):
 
 
 class Sandbox:
-    def __init__(self, root, users=("alice", "bob"), platform="linux", shell="/bin/bash"):
+    def __init__(self, root, users=("alice", "bob"), platform="linux", shell="/bin/bash", shared_gid=None):
+        """``shared_gid``: give every user that primary group (as ``staff`` on a Mac) instead of its own."""
         self.root = Path(root)
         self.platform = platform
         self.homes = self.root / "homes"
@@ -56,11 +57,15 @@ class Sandbox:
             uid = FIRST_UID + index
             home = self.homes / name
             home.mkdir(exist_ok=True)
-            os.chown(home, uid, uid)
+            gid = shared_gid or uid
+            os.chown(home, uid, gid)
             os.chmod(home, 0o750)
             self.users[name] = (uid, home)
-            passwd.append("%s:x:%d:%d::%s:%s" % (name, uid, uid, home, shell))
-            group.append("%s:x:%d:" % (name, uid))
+            passwd.append("%s:x:%d:%d::%s:%s" % (name, uid, gid, home, shell))
+            if not shared_gid:
+                group.append("%s:x:%d:" % (name, uid))
+        if shared_gid:
+            group.append("staff-test:x:%d:" % shared_gid)
         self.passwd = self.root / "passwd"
         self.group = self.root / "group"
         self.passwd.write_text("\n".join(passwd) + "\n")

@@ -261,3 +261,24 @@ def test_bad_requests_fail_on_the_controller_before_the_host(sandbox, prefs_dir)
     assert result.returncode != 0
     assert "managed preferences are a macOS mechanism" in result.stdout
     assert not os.path.exists("/Library/Managed Preferences/%s" % PLIST)
+
+
+def test_a_credential_is_refused_in_a_plist_other_people_can_read(tmp_path, prefs_dir):
+    # On a Mac every person's primary group is staff: a 0640 root:staff plist is readable by all of them.
+    from tests.support.sandbox import Sandbox
+    shared = Sandbox(tmp_path / "shared", users=("alice", "bob"), platform="macos", shared_gid=20)
+    settings = dict(gateway_settings())
+    del settings["inferenceGatewayApiKey"]
+    playbook = shared.write_playbook("shared", [task(
+        prefs_dir, scope="user", users=["alice", "bob"], settings=settings,
+        user_settings={"alice": {"inferenceGatewayApiKey": API_KEY}, "bob": {"inferenceGatewayApiKey": OTHER_KEY}})])
+    result = shared.playbook(playbook)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert "inferenceGatewayApiKey would be readable by bob" in output and "credential helper" in output
+    assert API_KEY not in output and OTHER_KEY not in output
+    assert not (prefs_dir / "alice" / PLIST).exists() and not (prefs_dir / "bob" / PLIST).exists()
+    # Without a credential the per-user plist is fine: settings are not secret.
+    fine = shared.write_playbook("fine", [task(prefs_dir, scope="user", users=["alice"],
+                                               settings={"coworkEgressAllowedHosts": ["docs.aiohub.org"]})])
+    assert_ok(shared.playbook(fine))
