@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,11 @@ def main():
     for user in ("alice", "bob"):
         info = os.stat(sandbox.config_file(user))
         print("%-5s %s  mode %o  owner uid %d" % (user, sandbox.config_file(user), info.st_mode & 0o777, info.st_uid))
-    print("\nThe demo homes stay in %s; remove them with: rm -rf %s" % (root, root))
+    if "--keep" in sys.argv[1:]:
+        print("\nThe demo homes stay in %s; remove them with: rm -rf %s" % (root, root))
+    else:
+        shutil.rmtree(root)
+        print("\nThe demo homes were removed (scripts/demo --keep leaves them for a look).")
 
 
 if __name__ == "__main__":

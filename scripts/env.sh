@@ -36,7 +36,12 @@ ensure_venv
 ensure_collection_path
 export PATH=$VENV/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$CACHE/collections
-export ANSIBLE_HOME=${ANSIBLE_HOME:-$(mktemp -d "${TMPDIR:-/tmp}/aiohub-ansible-home.XXXXXX")}
+if [ -z "${ANSIBLE_HOME:-}" ]; then
+  ANSIBLE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/aiohub-ansible-home.XXXXXX")
+  # A script's throw-away ANSIBLE_HOME goes with it; an interactive shell keeps it for its lifetime.
+  case $- in *i*) ;; *) trap 'rm -rf "$ANSIBLE_HOME"' EXIT ;; esac
+fi
+export ANSIBLE_HOME
 export ANSIBLE_NOCOWS=1
 export ANSIBLE_LOCALHOST_WARNING=false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING=false

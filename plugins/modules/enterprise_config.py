@@ -66,7 +66,8 @@ options:
       - Otherwise a list of user names. A name that does not exist is an error for that name only.
       - When the module does not run as root (or an administrator), only the connecting user's own files can
         be written; V(all) then means that user.
-      - Mutually exclusive with O(path) and O(library_path).
+      - Mutually exclusive with O(path) and O(library_path). When none of the three is given, V(all) is meant
+        (also with O(state=absent)).
     type: list
     elements: str
   path:
@@ -186,11 +187,12 @@ options:
     type: list
     elements: str
     default: []
+requirements:
+  - jsonschema (Python library) on the controller, for the validation of O(settings).
 notes:
   - Quit Claude Desktop before running; the app reads its configuration only at launch and rewrites
     C(configLibrary) itself. Running instances are reported in RV(results[].app_running) with a warning,
     never killed.
-  - Requires C(jsonschema) on the controller for validation.
 seealso:
   - name: Claude Desktop third-party configuration reference
     description: Every key, its type and rules.
@@ -341,6 +343,18 @@ results:
       description: Why this user failed; the other users are still handled.
       type: str
       sample: "/Users/bob/Library/Application Support/Claude-3p/claude_desktop_config.json is a symlink; refusing to follow symlinks in a user's home"
+msg:
+  description: When some users failed, how many and each error (host, user, path, cause); when the settings are
+    invalid, every problem found (nothing is sent to the host then).
+  returned: failure
+  type: str
+  sample: "1 of 2 user location(s) failed: host mac-042, user bob: /Users/bob/Library/Application Support/Claude-3p/claude_desktop_config.json is not valid JSON (...)"
+validation_errors:
+  description: When the settings are invalid, one line per problem (key, what is wrong, the rule). No host is touched.
+  returned: when validation fails
+  type: list
+  elements: str
+  sample: ["inferenceGatewayBaseUrl: ... ends in /v1 or contains /v1/messages, but the app appends /v1/messages ... (rule: no /v1 in the base URL)"]
 summary:
   description: Counts of locations per status.
   returned: always
