@@ -157,6 +157,9 @@ options:
         C(HKLM\\SOFTWARE\\Policies\\Claude) or the user's C(HKCU\\SOFTWARE\\Policies\\Claude), Linux
         C(/etc/claude-desktop/managed-settings.json)) with any key other than the update keys.
       - By default the module warns, reports C(managed_override=true) and still writes (the admin may be migrating).
+      - The update keys (C(disableAutoUpdates), C(autoUpdaterEnforcementHours), C(updateViaUpdatesHost)) and the
+        app-behaviour keys that app 1.49585.0 treats the same way (C(relaunchEnforcementHours),
+        C(configRecheckIntervalMinutes), C(egressProxyUrl), C(egressProxyPacUrl)) do not take over.
     type: bool
     default: false
   managed_preferences_dir:
