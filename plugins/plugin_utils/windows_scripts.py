@@ -309,6 +309,21 @@ for ($index = 0; $index -lt $parts.Length - 1; $index++) {
     }
 }
 
+function Assert-NoLinkOnTheWay {
+    # Walked again right before the file is replaced: a user who swapped a directory of the chain for a
+    # junction after step 1 is caught here (the remaining window is a few instructions long).
+    param([string]$Root, [string[]]$Parts)
+    $here = $Root
+    for ($position = 0; $position -lt $Parts.Length - 1; $position++) {
+        $here = "$here\$($Parts[$position])"
+        $kind = Get-EntryAttribute -LiteralPath $here
+        if ($null -eq $kind -or ($kind -band [IO.FileAttributes]::ReparsePoint) -or
+                -not ($kind -band [IO.FileAttributes]::Directory)) {
+            throw "$here changed into a link or disappeared while the task ran; nothing was written, run the task again"
+        }
+    }
+}
+
 # 2. The file must still be what the plan was made from (Claude Desktop may have rewritten it).
 $attributes = Get-EntryAttribute -LiteralPath $Path
 $existed = $null -ne $attributes
@@ -325,6 +340,7 @@ $result = [ordered]@{
     backup_file = $null; directories_created = $created
 }
 if ($Operation -eq 'delete') {
+    Assert-NoLinkOnTheWay -Root $root -Parts $parts
     [IO.File]::Delete($Path)
 }
 else {
@@ -339,6 +355,7 @@ else {
     $temp = [IO.Path]::Combine($directory, ".$name.$([Guid]::NewGuid().ToString('N')).tmp")
     try {
         New-OwnerOnlyFile -LiteralPath $temp -Bytes (ConvertFrom-Base64Secret -Secret $Content)
+        Assert-NoLinkOnTheWay -Root $root -Parts $parts
         if ($existed) {
             [IO.File]::Replace($temp, $Path, $null)
         }
