@@ -29,6 +29,8 @@ from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact impor
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.results import (
     failure_message, qualify_error, validate_users_option,
 )
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.gateway import ANTHROPIC_VERSION
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.preflight import settings_preflight
 from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
     SettingsValidationError, ValidationOptions, validate_request,
 )
@@ -88,6 +90,14 @@ class ActionModule(ActionBase):
             return result
 
         redactor = Redactor(all_secret_values(settings, user_settings), salt=params.get("fingerprint_salt"))
+        checked = self._gateway_preflight(params, settings, user_settings, redactor)
+        if checked is not None:
+            warnings = warnings + checked.pop("warnings", [])
+            result["gateway"] = checked
+            if checked.get("failed"):
+                result.update(failed=True, changed=False, msg="%s\nNothing was written to this host."
+                              % checked["msg"], warnings=warnings)
+                return self._scrub(result, redactor)
         if self._is_windows():
             outcome = self._run_windows(params, settings, user_settings, redactor, task_vars)
         else:
@@ -104,6 +114,21 @@ class ActionModule(ActionBase):
                 if isinstance(item, dict):
                     item["_ansible_no_log"] = True
         return self._scrub(result, redactor)
+
+    @staticmethod
+    def _gateway_preflight(params, settings, user_settings, redactor):
+        """With ``verify_gateway``, ask the gateway once per distinct key (per run) before writing anything."""
+        if not params.get("verify_gateway") or params.get("state") != "present":
+            return None
+        options = dict(key_source=params.get("api_key_source"), allow_v1_base_url=params.get("allow_v1_base_url"),
+                       timeout=params.get("gateway_timeout"), validate_certs=params.get("gateway_validate_certs"),
+                       ca_path=params.get("gateway_ca_path"), proxy_url=params.get("gateway_proxy_url"),
+                       use_proxy=True, anthropic_version=ANTHROPIC_VERSION)
+        users = None if params.get("path") or params.get("library_path") else params.get("users")
+        checked = settings_preflight(settings, user_settings, users, options, redactor)
+        if checked is not None:
+            checked.pop("changed", None)
+        return checked
 
     def _name_host_in_errors(self, result, task_vars):
         """Per-user errors name the inventory host too, so a fleet-wide log says where each problem is."""

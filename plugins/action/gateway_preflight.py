@@ -13,157 +13,14 @@ A bad key fails exactly the hosts that would get it; nothing is sent to, or need
 
 from __future__ import annotations
 
-import os
-
-from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor
-from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils import gateway
-from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
-    ERROR, ValidationOptions, check,
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.preflight import (
+    preflight, preflight_argument_spec,
 )
 
-BASE_URL_KEY = "inferenceGatewayBaseUrl"
-CACHE_DIRECTORY_NAME = "aiohub-gateway-preflight"
-
-ARGUMENT_SPEC = dict(
-    base_url=dict(type="str", required=True),
-    auth_scheme=dict(type="str", default="bearer", choices=list(gateway.AUTH_SCHEMES)),
-    api_key=dict(type="str", no_log=True),
-    user_api_keys=dict(type="dict", default={}, no_log=True),
-    users=dict(type="list", elements="str", default=["all"]),
-    models=dict(type="list", elements="raw", default=[]),
-    key_source=dict(type="str"),
-    verify=dict(type="bool", default=True),
-    allow_v1_base_url=dict(type="bool", default=False),
-    timeout=dict(type="int", default=gateway.DEFAULT_TIMEOUT),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-    proxy_url=dict(type="str"),
-    use_proxy=dict(type="bool", default=True),
-    anthropic_version=dict(type="str", default=gateway.ANTHROPIC_VERSION),
-    fingerprint_salt=dict(type="str", no_log=True),
-)
-
-
-def base_url_problems(base_url, allow_v1_base_url):
-    """The errors ``enterprise_config`` would raise for this base URL (same rules, same text)."""
-    findings = check({BASE_URL_KEY: base_url}, ValidationOptions(allow_v1_base_url=allow_v1_base_url))
-    return [str(finding) for finding in findings if finding.level == ERROR and finding.key == BASE_URL_KEY]
-
-
-def probe_options(params):
-    return gateway.ProbeOptions(timeout=params["timeout"], validate_certs=params["validate_certs"],
-                                ca_path=params["ca_path"], proxy_url=params["proxy_url"],
-                                use_proxy=params["use_proxy"], anthropic_version=params["anthropic_version"])
-
-
-def describe_use(use, redactor, key_source):
-    source = " from %s" % key_source if key_source and use.label == "the default key" else ""
-    return "%s %s%s, used by %s" % (use.label, redactor.value(use.key), source, ", ".join(use.users))
-
-
-def failure_message(verdict, use, scheme, redactor, key_source):
-    text = "%s. Key: %s, sent as %s." % (verdict.message, describe_use(use, redactor, key_source),
-                                         gateway.header_shape(scheme))
-    if verdict.http_status in (401, 403):
-        return text + (" Check that key in your vault, and the auth scheme (bearer sends 'Authorization: Bearer', "
-                       "x-api-key sends 'x-api-key').")
-    if verdict.http_status is None:
-        return text + (" Check the base URL, DNS, proxy and CA settings from the controller, or skip this check "
-                       "(verify: false; in the role cowork_verify_gateway: false).")
-    return text
-
-
-def preflight(params, redactor):
-    """The preflight of one host: its checks, warnings, and failure message if any (no key anywhere)."""
-    url = gateway.models_url(params["base_url"])
-    outcome = dict(changed=False, url=url, auth_scheme=params["auth_scheme"], checks=[], warnings=[])
-    uses, problems = plan(params)
-    if problems:
-        return dict(outcome, failed=True, msg="Gateway preflight: nothing was sent to the gateway:\n  - %s"
-                    % "\n  - ".join(problems))
-    if not params["verify"]:
-        return dict(outcome, msg="%d API key(s) present and usable; the gateway was not asked (verify: false)"
-                    % len(uses))
-    try:
-        verdicts = ask_once(url, uses, params, redactor)
-    except (gateway.GatewayError, OSError) as exc:
-        return dict(outcome, failed=True, msg="Gateway preflight: could not share verdicts between hosts: %s"
-                    % redactor.text(str(exc)))
-
-    failures = []
-    for use, (verdict, asked) in zip(uses, verdicts):
-        check_result = check_entry(use, verdict, asked, params["models"], redactor)
-        outcome["checks"].append(check_result)
-        if verdict.failed:
-            failures.append(failure_message(verdict, use, params["auth_scheme"], redactor, params["key_source"]))
-        else:
-            outcome["warnings"].extend(verdict_warnings(verdict, check_result))
-    if failures:
-        return dict(outcome, failed=True, msg="Gateway preflight failed for %d of %d API key(s):\n  - %s"
-                    % (len(failures), len(uses), "\n  - ".join(failures)))
-    return dict(outcome, msg="the gateway accepts %d API key(s) of this host" % len(uses))
-
-
-def plan(params):
-    """(key uses, problems): who gets which key, and what is wrong before anything is sent."""
-    problems = base_url_problems(params["base_url"], params["allow_v1_base_url"])
-    uses, key_problems = gateway.plan_key_uses(params["api_key"], params["user_api_keys"], params["users"])
-    if params["key_source"]:
-        key_problems = ["%s (keys from %s)" % (problem, params["key_source"]) for problem in key_problems]
-    return uses, problems + key_problems
-
-
-def ask_once(url, uses, params, redactor):
-    """[(verdict, asked here)] per key use; each key is asked once per run (``RunCache``)."""
-    cache = gateway.RunCache(os.path.join(C.DEFAULT_LOCAL_TMP, CACHE_DIRECTORY_NAME))
-    options = probe_options(params)
-    verdicts = []
-    for use in uses:
-        def ask(key=use.key):
-            return gateway.list_models(params["base_url"], params["auth_scheme"], key, options, redactor)
-        verdicts.append(cache.verdict(url, params["auth_scheme"], use.key, ask))
-    return verdicts
-
-
-def check_entry(use, verdict, asked, models, redactor):
-    """One entry of RV(checks): the verdict for one key, with a fingerprint instead of the key."""
-    listed = verdict.models if verdict.outcome == gateway.OK else []
-    return dict(key=redactor.value(use.key), label=use.label, users=use.users, outcome=verdict.outcome,
-                http_status=verdict.http_status, message=verdict.message, models=listed,
-                missing_models=gateway.missing_models(models, listed) if verdict.outcome == gateway.OK else [],
-                cached=not asked)
-
-
-def verdict_warnings(verdict, check_result):
-    """Identical text on every host that shares the verdict, so Ansible shows it once."""
-    if verdict.outcome == gateway.UNVERIFIED:
-        return [verdict.message]
-    if check_result["missing_models"]:
-        return ["%s does not list model(s) %s that the models setting names (the gateway lists %s); the app cannot "
-                "use a model the gateway does not serve, check the IDs"
-                % (verdict.url, ", ".join(check_result["missing_models"]), _shortlist(verdict.models))]
-    return []
-
-
-def _shortlist(names, limit=8):
-    if not names:
-        return "none"
-    shown = ", ".join(names[:limit])
-    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
-
-
-def _scrub(value, redactor):
-    """Last line of defence: no declared key survives anywhere in the result."""
-    if isinstance(value, dict):
-        return dict((key, _scrub(item, redactor)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_scrub(item, redactor) for item in value]
-    if isinstance(value, str):
-        return redactor.text(value)
-    return value
+ARGUMENT_SPEC = preflight_argument_spec()
 
 
 class ActionModule(ActionBase):
@@ -181,4 +38,4 @@ class ActionModule(ActionBase):
         keys = [params["api_key"]] + list((params["user_api_keys"] or {}).values())
         redactor = Redactor([key for key in keys if isinstance(key, str)], salt=params["fingerprint_salt"])
         result.update(preflight(params, redactor))
-        return _scrub(result, redactor)
+        return redactor.scrub(result)

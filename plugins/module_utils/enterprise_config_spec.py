@@ -10,7 +10,9 @@ from __future__ import annotations
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
 
 # Options the action plugin consumes on the controller; the module accepts and ignores them.
-CONTROLLER_OPTIONS = ("strict", "allow_v1_base_url", "check_required_keys", "allow_deprecated")
+CONTROLLER_OPTIONS = ("strict", "allow_v1_base_url", "check_required_keys", "allow_deprecated", "verify_gateway",
+                      "api_key_source", "gateway_timeout", "gateway_validate_certs", "gateway_ca_path",
+                      "gateway_proxy_url")
 # Options only the action plugin sets (credential values moved out of settings so they are no_log).
 INTERNAL_OPTIONS = ("secret_settings", "user_secret_settings", "redact_values")
 
@@ -50,6 +52,12 @@ def argument_spec():
         backup=dict(type="bool", default=False),
         fail_on_managed=dict(type="bool", default=False),
         managed_preferences_dir=dict(type="path", default="/Library/Managed Preferences"),
+        verify_gateway=dict(type="bool", default=False),
+        api_key_source=dict(type="str", no_log=False),
+        gateway_timeout=dict(type="int", default=10),
+        gateway_validate_certs=dict(type="bool", default=True),
+        gateway_ca_path=dict(type="path"),
+        gateway_proxy_url=dict(type="str"),
     )
     return spec
 

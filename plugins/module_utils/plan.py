@@ -232,18 +232,12 @@ def plan_config_library(meta_data, entry_data, present_files, request, redactor,
             % (entry_label, current.get("$schemaVersion")))
     if request.state == PRESENT:
         _check_applied_target(applied, our_id, present_files, meta_label)
-
-    if request.state == PRESENT:
         merged = merge_settings(current, request)
         new_meta = _meta_with_our_entry(meta, entries, our_id, entry_name, apply)
     else:
-        merged = merge_settings(current, request)
-        if merged is None:
-            new_meta = _meta_without_our_entry(meta, entries, our_id, present_files)
-        elif entry_data is None:
-            return Outcome(STATUS_IN_SYNC, no_changes())
-        else:
-            new_meta = meta
+        # The entry is ours as a whole: absent removes it (drop single keys with present + remove).
+        merged = None
+        new_meta = _meta_without_our_entry(meta, entries, our_id, present_files)
     summary = changed_keys(current, merged)
 
     writes, diffs, notes = [], [], []

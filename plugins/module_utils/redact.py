@@ -46,7 +46,9 @@ _ENV_MAP_NAMES = frozenset(("env", "headers")) | HEADER_KEYS
 # "docs" or "0" everywhere would corrupt paths, host names and counts.
 MIN_SUBSTRING_SECRET_LENGTH = 8
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9][A-Za-z0-9_\-]{15,})(?![.\w-])")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/?#@\s:]*:[^/?#\s]*)@")
+# The scheme is bounded (RFC 3986 schemes are short): unbounded, a long run of scheme characters without
+# "://" (a hex blob, a long token) makes the match retry from every position, quadratic in its length.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/?#@\s:]*:[^/?#\s]*)@")
 _ALWAYS_SECRET_NAME = re.compile(r"session[-_]?id$", re.IGNORECASE)
 _MARKER_TEXT = re.compile(r"^<redacted:(?:[0-9a-f]{8}|empty)>$")
 

@@ -129,9 +129,11 @@ options:
   state:
     description:
       - V(present) sets O(settings) and deletes O(remove).
-      - V(absent) deletes the keys named in O(settings) and O(remove); when none are named it deletes the whole
-        C(enterpriseConfig) object (or, in a library, our entry; if it was applied, the first remaining entry
-        whose file exists becomes applied, and C(appliedId) is removed when there is none).
+      - V(absent) deletes the keys named in O(settings) and O(remove) from C(enterpriseConfig); when none are
+        named it deletes the whole C(enterpriseConfig) object.
+      - In a C(configLibrary), V(absent) always deletes our whole entry (it is ours; drop single keys with
+        V(present) and O(remove)). If it was applied, the first remaining entry whose file exists becomes
+        applied, and C(appliedId) is removed when there is none.
       - An C(enterpriseConfig) left empty by V(absent) is removed.
     type: str
     choices: [present, absent]
@@ -172,6 +174,37 @@ options:
       - Refuse to read a configuration file larger than this many bytes (a real one is a few KB).
     type: int
     default: 8388608
+  verify_gateway:
+    description:
+      - Before writing anything, ask the gateway whether it accepts the API key(s) this host's users would get
+        (C(GET <inferenceGatewayBaseUrl>/v1/models) from the controller, with the header that
+        C(inferenceGatewayAuthScheme) implies). Each distinct key is asked once per run, across hosts and forks.
+      - A rejected key (401/403), an unreachable gateway, a redirect or a TLS error fails the host before
+        anything is written; a gateway without C(/v1/models) (404/405/501) only warns. Models of
+        C(inferenceModels) that the gateway does not list give a warning.
+      - Only for C(inferenceProvider=gateway) with a static key; nothing is asked for a credential helper or an
+        interactive sign-in. The outcome is in RV(gateway). See also M(aiohub.claude_desktop.gateway_preflight).
+    type: bool
+    default: false
+  api_key_source:
+    description:
+      - With O(verify_gateway), where the key comes from (for example C(vault path secret/cowork)), named in the
+        failure message instead of the key.
+    type: str
+  gateway_timeout:
+    description: With O(verify_gateway), seconds to wait for the gateway.
+    type: int
+    default: 10
+  gateway_validate_certs:
+    description: With O(verify_gateway), verify the gateway's TLS certificate.
+    type: bool
+    default: true
+  gateway_ca_path:
+    description: With O(verify_gateway), a CA bundle for the gateway's certificate.
+    type: path
+  gateway_proxy_url:
+    description: With O(verify_gateway), the proxy to reach the gateway through (default - the environment's).
+    type: str
   secret_settings:
     description:
       - Set by the action plugin, not by users. The credential keys of O(settings), moved here so that the
@@ -346,12 +379,30 @@ results:
       description: Why this user failed; the other users are still handled.
       type: str
       sample: "/Users/bob/Library/Application Support/Claude-3p/claude_desktop_config.json is a symlink; refusing to follow symlinks in a user's home"
+gateway:
+  description:
+    - With O(verify_gateway), the gateway's verdict for each distinct key this host's users get (keys shown as
+      fingerprints).
+  returned: when O(verify_gateway=true) and there was a key to ask about
+  type: dict
+  sample:
+    url: https://api.aiohub.org/v1/models
+    auth_scheme: bearer
+    checks:
+      - key: "<redacted:1a2b3c4d>"
+        users: ["every other user"]
+        outcome: ok
+        http_status: 200
+        missing_models: []
+        cached: true
 msg:
   description: When some users failed, how many and each error (host, user, path, cause); when the settings are
     invalid, every problem found (nothing is sent to the host then).
   returned: failure
   type: str
-  sample: "1 of 2 user location(s) failed: host mac-042, user bob: /Users/bob/Library/Application Support/Claude-3p/claude_desktop_config.json is not valid JSON (...)"
+  sample: >-
+    1 of 2 user location(s) failed: host mac-042, user bob:
+    /Users/bob/Library/Application Support/Claude-3p/claude_desktop_config.json is not valid JSON (...)
 validation_errors:
   description: When the settings are invalid, one line per problem (key, what is wrong, the rule). No host is touched.
   returned: when validation fails

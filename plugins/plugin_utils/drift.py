@@ -471,8 +471,8 @@ def _location_details(user, location):
     elif location["local_status"] == "missing":
         details.append("%s: missing" % where)
     elif location["local_status"] == "drifted":
-        details.append("%s: %s" % (where, ", ".join("%s %s" % (change["key"], change["change"])
-                                                   for change in location["changes"])))
+        changes = ", ".join("%s %s" % (change["key"], change["change"]) for change in location["changes"])
+        details.append("%s: %s" % (where, changes))
     if location["managed_override"]:
         details.append("%s: a managed profile or policy overrides it" % where)
     return details

@@ -369,9 +369,10 @@ def _required_findings(settings, options):
         return findings + _credential_kind_findings(settings, provider, kind)
     if rules["credential"] and not any(_has_all(settings, keys) for keys in rules["credential"]):
         options_text = " or ".join("+".join(keys) for keys in rules["credential"] + (("inferenceCredentialKind",),))
-        findings.append(Finding(ERROR, "inferenceProvider", "credential for %s" % provider,
-                                "%s has no credential, so the app would start in standard mode; set one of: %s"
-                                % (provider, options_text)))
+        text = "%s has no credential, so the app would start in standard mode; set one of: %s" % (provider, options_text)
+        if provider == "gateway":
+            text += " (with the cowork role: cowork_gateway_api_key, or a key per user in cowork_user_api_keys)"
+        findings.append(Finding(ERROR, "inferenceProvider", "credential for %s" % provider, text))
     return findings
 
 

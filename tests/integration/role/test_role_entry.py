@@ -61,13 +61,20 @@ def test_tags_select_the_preflight_or_the_writes(box, gateway):
     assert "Configure Claude Desktop" not in verify_only.stdout
     assert not box.config_file("alice").exists() and gateway.count(KEY) == 1
 
+    # The writing task checks the key itself before writing (cowork_verify_gateway), so cowork_config
+    # runs no separate preflight task and still asks the gateway once.
     gateway.reset()
     config_only = run(box, playbook, "--tags", "cowork_config")
     assert_ok(config_only)
     assert "ask the gateway" not in config_only.stdout
-    assert enterprise(box, "alice")["inferenceGatewayApiKey"] == KEY and gateway.count() == 0
+    assert enterprise(box, "alice")["inferenceGatewayApiKey"] == KEY and gateway.count(KEY) == 1
+
+    gateway.reset()
+    unchecked = run(box, playbook, "--tags", "cowork_config", "-e", "cowork_verify_gateway=false")
+    assert_ok(unchecked)
+    assert recap(unchecked)["localhost"]["changed"] == 0 and gateway.count() == 0
 
     everything = run(box, playbook, "--tags", "cowork")
     assert_ok(everything)
-    assert "ask the gateway" in everything.stdout and "Configure Claude Desktop" in everything.stdout
+    assert "ask the gateway" not in everything.stdout and "Configure Claude Desktop" in everything.stdout
     assert recap(everything)["localhost"]["changed"] == 0 and gateway.count(KEY) == 1

@@ -58,7 +58,7 @@ def test_v1_base_url_is_refused_before_any_request(box, gateway):
     failed = failures(result)
     assert sorted(failed) == ["h1", "h2", "h3"]
     for message in failed.values():
-        assert "nothing was sent to the gateway" in message and "ends in /v1" in message, message
+        assert "nothing was changed on any host" in message and "ends in /v1" in message, message
     assert gateway.count() == 0
     for user in HOST_USERS.values():
         assert_untouched(box, user)
@@ -154,7 +154,8 @@ def test_a_user_without_any_key_stops_the_host_before_any_request(box, gateway):
 
     assert result.returncode == 2
     message = failures(result)["localhost"]
-    assert "No API key for user(s) bob" in message and "Nothing was written" in message, message
+    assert "users not listed in user_settings (bob)" in message and "cowork_user_api_keys" in message, message
+    assert "nothing was changed on any host" in message, message
     assert gateway.count() == 0
     assert_untouched(box, "alice")
 

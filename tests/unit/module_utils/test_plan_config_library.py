@@ -321,13 +321,24 @@ def test_absent_with_only_an_orphan_entry_file_deletes_it():
     assert library.history == [("delete", OUR_FILE)]
 
 
-def test_absent_with_keys_removes_them_from_our_entry_only():
+def test_absent_with_keys_still_removes_our_whole_entry():
     library = Library()
     library.run()
     library.history = []
     outcome = library.run(MergeRequest(remove=["inferenceGatewayApiKey"], state=ABSENT))
+    assert library.history == [("write", META_FILE_NAME), ("delete", OUR_FILE)]
+    assert outcome.summary["removed"] == list(SETTINGS)
+
+
+def test_present_with_remove_drops_single_keys_from_our_entry():
+    library = Library()
+    library.run()
+    library.history = []
+    outcome = library.run(MergeRequest(
+        {key: value for key, value in SETTINGS.items() if key != "inferenceGatewayApiKey"},
+        remove=["inferenceGatewayApiKey"]))
     assert library.history == [("write", OUR_FILE)]
-    assert library.json(OUR_FILE) == {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": BASE_URL}
+    assert "inferenceGatewayApiKey" not in library.json(OUR_FILE)
     assert outcome.summary["removed"] == ["inferenceGatewayApiKey"]
 
 

@@ -1,5 +1,5 @@
-"""The gateway preflight: plugin_utils.gateway (HTTP, verdicts, key planning, per-run cache) and the rules
-of the action plugin gateway_preflight (base URL, messages, scrubbing).
+"""The gateway preflight: plugin_utils.gateway (HTTP, verdicts, key planning, per-run cache) and
+plugin_utils.preflight (base URL rules, messages, the plan shared by gateway_preflight and enterprise_config).
 
 HTTP tests talk to a real local gateway (tests/support/fake_gateway.py on 127.0.0.1); nothing is mocked.
 """
@@ -13,9 +13,8 @@ import stat
 
 import pytest
 
-from ansible_collections.aiohub.claude_desktop.plugins.action import gateway_preflight as action
 from ansible_collections.aiohub.claude_desktop.plugins.module_utils.redact import Redactor
-from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils import gateway
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils import gateway, preflight
 from tests.support.fake_gateway import CLAUDE_MODELS, FakeGateway, unused_port
 from tests.unit.conftest import API_KEY, OTHER_KEY, assert_no_secret
 
@@ -315,7 +314,7 @@ def test_cache_refuses_a_directory_it_does_not_own(tmp_path):
         gateway.RunCache(str(link))._ensure_directory()
 
 
-# -- the action plugin's own rules ----------------------------------------------------------------
+# -- preflight rules -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("url, fragment", [
@@ -328,7 +327,7 @@ def test_cache_refuses_a_directory_it_does_not_own(tmp_path):
     ("api.aiohub.org", "absolute https:// URL"),
 ])
 def test_base_url_follows_the_rules_of_enterprise_config(url, fragment):
-    problems = action.base_url_problems(url, allow_v1_base_url=False)
+    problems = preflight.base_url_problems(url, allow_v1_base_url=False)
     assert len(problems) == 1 and fragment in problems[0], problems
     assert problems[0].startswith("inferenceGatewayBaseUrl: ")
     assert "pw@" not in problems[0]
@@ -336,28 +335,28 @@ def test_base_url_follows_the_rules_of_enterprise_config(url, fragment):
 
 @pytest.mark.parametrize("url", ["https://api.aiohub.org", "https://gw.example.com/anthropic", "http://127.0.0.1:4000"])
 def test_good_base_urls_pass(url):
-    assert action.base_url_problems(url, allow_v1_base_url=False) == []
+    assert preflight.base_url_problems(url, allow_v1_base_url=False) == []
 
 
 def test_v1_base_url_can_be_allowed():
-    assert action.base_url_problems("https://api.aiohub.org/v1", allow_v1_base_url=True) == []
+    assert preflight.base_url_problems("https://api.aiohub.org/v1", allow_v1_base_url=True) == []
 
 
 def test_failure_messages_name_key_users_source_and_fix_without_the_key():
     use = gateway.KeyUse(API_KEY, ["alice", "bob"], "the default key")
     rejected = gateway.Verdict(gateway.FAILED, "https://gw/v1/models", "GET https://gw/v1/models answered HTTP 401",
                                401)
-    message = action.failure_message(rejected, use, "x-api-key", REDACTOR, "OpenBao secret/cowork/lyon")
+    message = preflight.failure_message(rejected, use, "x-api-key", REDACTOR, "OpenBao secret/cowork/lyon")
     assert message.startswith("GET https://gw/v1/models answered HTTP 401. Key: the default key <redacted:")
     assert "from OpenBao secret/cowork/lyon, used by alice, bob, sent as 'x-api-key: <key>'" in message
     assert "Check that key in your vault, and the auth scheme" in message
     unreachable = gateway.Verdict(gateway.FAILED, "https://gw/v1/models", "GET https://gw/v1/models failed: ...")
-    assert "cowork_verify_gateway: false" in action.failure_message(unreachable, use, "bearer", REDACTOR, None)
+    assert "cowork_verify_gateway: false" in preflight.failure_message(unreachable, use, "bearer", REDACTOR, None)
     assert_no_secret([message])
 
 
 def test_scrub_removes_declared_keys_anywhere():
-    scrubbed = action._scrub({"a": [API_KEY, {"b": "x %s y" % OTHER_KEY}], "n": 1}, REDACTOR)
+    scrubbed = REDACTOR.scrub({"a": [API_KEY, {"b": "x %s y" % OTHER_KEY}], "n": 1})
     assert_no_secret(scrubbed)
     assert scrubbed["n"] == 1 and scrubbed["a"][0].startswith("<redacted:")
 
@@ -369,3 +368,53 @@ def test_cache_refuses_a_directory_others_can_read(tmp_path):
     with pytest.raises(gateway.GatewayError) as caught:
         gateway.RunCache(str(shared))._ensure_directory()
     assert "not a private directory" in str(caught.value)
+
+
+# -- the preflight enterprise_config runs before writing (verify_gateway) --------------------------
+
+SETTINGS_OPTIONS = dict(key_source="OpenBao secret/cowork/lyon", allow_v1_base_url=False, timeout=3,
+                        validate_certs=True, ca_path=None, proxy_url=None, use_proxy=False,
+                        anthropic_version=gateway.ANTHROPIC_VERSION)
+
+
+@pytest.fixture
+def run_tmp(tmp_path, monkeypatch):
+    """A private per-run directory, as ansible-playbook gives each run (verdicts are shared through it)."""
+    private = tmp_path / "run"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(preflight.C, "DEFAULT_LOCAL_TMP", str(private))
+    return private
+
+
+def gateway_settings(fake, key=API_KEY, **extra):
+    return dict({"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": fake.url,
+                 "inferenceGatewayApiKey": key}, **extra)
+
+
+def test_settings_preflight_asks_once_per_key_and_reports_fingerprints(fake, run_tmp):
+    settings = gateway_settings(fake, inferenceModels=["claude-sonnet-4-6", "claude-nonexistent-1"])
+    first = preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR)
+    again = preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR)
+    assert not first.get("failed") and not again.get("failed")
+    assert fake.count(API_KEY) == 1 and again["checks"][0]["cached"] is True
+    assert first["checks"][0]["missing_models"] == ["claude-nonexistent-1"]
+    assert any("claude-nonexistent-1" in warning for warning in first["warnings"])
+    assert_no_secret(first)
+
+
+def test_settings_preflight_fails_on_a_rejected_user_key_naming_the_user(fake, run_tmp):
+    result = preflight.settings_preflight(gateway_settings(fake), {"bob": {"inferenceGatewayApiKey": OTHER_KEY}},
+                                          ["alice", "bob"], SETTINGS_OPTIONS, REDACTOR)
+    assert result["failed"] is True
+    assert "Gateway preflight failed for 1 of 2 API key(s)" in result["msg"]
+    assert "answered HTTP 401" in result["msg"] and "the per-user key <redacted:" in result["msg"]
+    assert "used by bob," in result["msg"] and [check["outcome"] for check in result["checks"]] == ["ok", "failed"]
+    assert_no_secret(result)
+
+
+@pytest.mark.parametrize("settings", [
+    {"inferenceProvider": "bedrock", "inferenceBedrockRegion": "eu-west-1"},
+    {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": "https://gw", "inferenceCredentialHelper": "/bin/k"},
+])
+def test_settings_preflight_has_nothing_to_ask_without_a_static_gateway_key(settings, run_tmp):
+    assert preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR) is None
