@@ -699,8 +699,8 @@ def parse_args(argv=None):
     parser.add_argument("--drift-playbook", default=None,
                         help="time this playbook as (d) instead of playbooks/drift.yml (e.g. a proposed variant)")
     parser.add_argument("--patch", action="append", default=[], metavar="DIFF",
-                        help="time the role and the drift playbook with this proposal applied "
-                             "(benchmarks/proposals/*.diff, paths relative to the repository; repeatable): a patched "
+                        help="time the role and the drift playbook with this change applied (a unified diff, "
+                             "paths relative to the repository; repeatable): a patched "
                              "copy of roles/cowork runs as the role 'cowork' and a patched playbooks/drift.yml as (d); "
                              "the working tree is not touched")
     parser.add_argument("--only", type=lambda text: text.split(","), default=None,
