@@ -29,5 +29,9 @@ except ImportError:  # pragma: no cover - hypothesis is in tests/requirements.tx
 else:
     set_hypothesis_home_dir(str(REPO / ".cache" / "hypothesis"))
 if "ANSIBLE_HOME" not in os.environ:
+    # pytest run on its own (not through scripts/test): a throw-away ANSIBLE_HOME, removed at exit.
+    import atexit
+    import shutil
     import tempfile
     os.environ["ANSIBLE_HOME"] = tempfile.mkdtemp(prefix="aiohub-ansible-home.")
+    atexit.register(shutil.rmtree, os.environ["ANSIBLE_HOME"], True)
