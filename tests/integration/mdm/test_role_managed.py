@@ -13,6 +13,7 @@ import yaml
 from tests.integration.mdm.conftest import (
     API_KEY, OTHER_KEY, PLIST, REPO, assert_ok, file_facts, read_plist, recap, snapshot,
 )
+from tests.support.fake_gateway import FakeGateway
 
 ROLE_VARS = {
     "cowork_mode": "managed",
@@ -108,3 +109,24 @@ def test_per_user_keys_need_per_user_policy(sandbox, prefs_dir):
                          cowork_user_api_keys=keys, cowork_state="absent")
     assert_ok(sandbox.playbook(rollback))
     assert not (prefs_dir / "alice" / PLIST).exists() and not (prefs_dir / "bob" / PLIST).exists()
+
+
+def test_a_key_the_gateway_rejects_stops_the_host_before_any_policy_is_written(sandbox, prefs_dir):
+    with FakeGateway(keys=[OTHER_KEY]) as gateway:
+        playbook = role_play(sandbox, "rejected", prefs_dir, cowork_verify_gateway=True,
+                             cowork_gateway_base_url=gateway.url)
+        rejected = sandbox.playbook(playbook, verbosity=4)
+        assert rejected.returncode == 2
+        assert "answered HTTP 401" in rejected.stdout
+        assert "TASK [aiohub.claude_desktop.cowork : Write Claude Desktop managed policy]" not in rejected.stdout
+        assert not (prefs_dir / PLIST).exists()
+        assert gateway.count(API_KEY) == 1
+
+        accepted = sandbox.playbook(role_play(sandbox, "accepted", prefs_dir, cowork_verify_gateway=True,
+                                              cowork_gateway_base_url=gateway.url,
+                                              cowork_gateway_api_key=OTHER_KEY))
+        assert_ok(accepted)
+        assert read_plist(prefs_dir / PLIST)["inferenceGatewayApiKey"] == OTHER_KEY
+        assert gateway.count(OTHER_KEY) == 1
+    for result in (rejected, accepted):
+        assert API_KEY not in result.stdout + result.stderr and OTHER_KEY not in result.stdout + result.stderr
