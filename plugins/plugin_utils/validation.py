@@ -326,11 +326,19 @@ def _mcp_server_findings(index, server):
 def _secret_findings(settings):
     findings = []
     for key in sorted(ck.SECRET_KEYS):
-        if key in settings and isinstance(settings[key], str) and not settings[key].strip():
+        value = settings.get(key)
+        if not isinstance(value, str):
+            continue
+        if not value.strip():
             findings.append(Finding(ERROR, key, "credential not empty",
                                     "is empty; the app then starts in standard mode. Give the key, a placeholder if "
                                     "the gateway authenticates by network identity, or remove it and set "
                                     "inferenceCredentialKind (helper-script or interactive)"))
+        elif value != value.strip():
+            findings.append(Finding(ERROR, key, "credential without surrounding whitespace",
+                                    "has leading or trailing whitespace (a trailing newline from a file lookup or a "
+                                    "secret store?); the app would send it as is and the gateway would reject it. "
+                                    "Strip it, e.g. lookup(...) | trim"))
     return findings
 
 

@@ -158,7 +158,10 @@ for user in spec["users"]:
             for directory, dirs, files in os.walk(app):
                 for name in dirs + files:
                     path = os.path.join(directory, name)
-                    tree[os.path.relpath(path, app)] = describe(path)
+                    try:
+                        tree[os.path.relpath(path, app)] = describe(path)
+                    except FileNotFoundError:  # a concurrent writer's temp file, gone since the listing
+                        continue
     result["users"][user] = tree
 for root in spec["temp_roots"]:
     for directory, dirs, files in os.walk(root):

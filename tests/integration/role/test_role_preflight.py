@@ -160,6 +160,23 @@ def test_a_user_without_any_key_stops_the_host_before_any_request(box, gateway):
     assert_untouched(box, "alice")
 
 
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_key_with_a_trailing_newline_is_refused_even_without_the_gateway_check(box, gateway, verify):
+    (box.root / "raw.key").write_text(KEY + "\n")
+    raw_lookup = "{{ lookup('ansible.builtin.file', '%s/raw.key', rstrip=false) }}" % box.root
+    playbook = write_yaml(box, "newline.yml", [site_play({
+        "cowork_gateway_base_url": gateway.url, "cowork_users": ["alice"], "cowork_verify_gateway": verify,
+        "cowork_gateway_api_key": raw_lookup})])
+    result = run(box, playbook)
+
+    assert result.returncode == 2
+    message = failures(result)["localhost"]
+    assert "inferenceGatewayApiKey: has leading or trailing whitespace" in message and "| trim" in message, message
+    assert gateway.count() == 0
+    assert_untouched(box, "alice")
+    assert_no_key(result)
+
+
 def test_missing_secret_fails_its_host_naming_the_path(box, gateway):
     for host in ("h1", "h3"):
         (box.root / ("%s.key" % host)).write_text(KEY + "\n")

@@ -329,6 +329,15 @@ def test_empty_credentials_are_refused(key, value):
     assert "placeholder" in found[0].message and "inferenceCredentialKind" in found[0].message
 
 
+@pytest.mark.parametrize("key", sorted(ck.SECRET_KEYS))
+@pytest.mark.parametrize("padding", [("", "\n"), (" ", ""), ("\t", "\r\n")])
+def test_credentials_with_surrounding_whitespace_are_refused_without_the_value(key, padding):
+    value = padding[0] + "sk-aiohub-padded-9f8e7d6c5b4a3210" + padding[1]
+    found = [item for item in errors({key: value}) if item.key == key]
+    assert [item.rule for item in found] == ["credential without surrounding whitespace"]
+    assert "| trim" in found[0].message and "sk-aiohub-padded" not in found[0].message
+
+
 @pytest.mark.parametrize("scheme", ["bearer", "x-api-key"])
 def test_documented_auth_schemes(scheme):
     assert errors(gateway(inferenceGatewayAuthScheme=scheme)) == []
