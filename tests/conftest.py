@@ -35,3 +35,25 @@ if "ANSIBLE_HOME" not in os.environ:
     import tempfile
     os.environ["ANSIBLE_HOME"] = tempfile.mkdtemp(prefix="aiohub-ansible-home.")
     atexit.register(shutil.rmtree, os.environ["ANSIBLE_HOME"], True)
+
+
+import pytest  # noqa: E402  (after the path set-up above)
+
+from tests.support import leakscan  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_credential_in_any_ansible_output(request):
+    """Every test of the suite: no credential constant the test can see appears in the stdout or stderr of
+    any Ansible run it made (plain, base64, hex or escaped). Runs are recorded by tests/support's
+    Sandbox.run and Fleet.playbook, and by the suites that start Ansible themselves."""
+    del leakscan.RECORDED[:]
+    yield
+    if request.node.get_closest_marker("leaks_on_purpose") or not leakscan.RECORDED:
+        return
+    secrets = leakscan.secrets_of(vars(request.module))
+    if secrets:
+        scan = leakscan.LeakScan(secrets)
+        for where, completed in leakscan.RECORDED:
+            scan.run(completed, where)
+        scan.assert_clean("the Ansible output of %s" % request.node.nodeid)

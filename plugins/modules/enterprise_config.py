@@ -382,7 +382,8 @@ results:
 gateway:
   description:
     - With O(verify_gateway), the gateway's verdict for each distinct key this host's users get (keys shown as
-      fingerprints).
+      fingerprints), in the same form as M(aiohub.claude_desktop.gateway_preflight) returns. Users whose
+      O(user_settings) change the provider, base URL or auth scheme are checked against their own gateway.
   returned: when O(verify_gateway=true) and there was a key to ask about
   type: dict
   sample:
@@ -391,6 +392,7 @@ gateway:
     checks:
       - key: "<redacted:1a2b3c4d>"
         users: ["every other user"]
+        url: https://api.aiohub.org/v1/models
         outcome: ok
         http_status: 200
         missing_models: []

@@ -206,6 +206,10 @@ checks:
       type: list
       elements: str
       sample: [alice, bob]
+    url:
+      description: The URL asked with this key (C(<base>/v1/models) of the gateway these users get).
+      type: str
+      sample: https://api.aiohub.org/v1/models
     outcome:
       description:
         - V(ok) the gateway accepted the key, V(failed) it did not (or could not be reached), V(unverified) it

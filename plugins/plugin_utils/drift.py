@@ -60,6 +60,7 @@ MODULES = ("enterprise_config", "managed_preferences", "managed_policy")
 MACHINE = "(machine)"
 ROLE = "cowork"
 NO_USERS = "no real local user on this host yet: nothing to configure"
+NO_RESULT = "no result: the host was in the play but no task of aiohub.claude_desktop reported for it"
 
 
 def label(status):
@@ -346,7 +347,7 @@ def _host_reason(status, events, no_users=False):
             for event in events:
                 if event["kind"] == kind:
                     return text % event["task"]
-        return "no result: the host was in the play but no task of aiohub.claude_desktop reported for it"
+        return NO_RESULT
     return None
 
 

@@ -32,6 +32,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.validation import (
+    ERROR, ValidationOptions, check,
+)
+
+API_KEY_SETTING = "inferenceGatewayApiKey"
 ANTHROPIC_VERSION = "2023-06-01"
 MODELS_PATH = "/v1/models"
 DEFAULT_TIMEOUT = 10
@@ -132,13 +137,10 @@ def key_problem(key):
     """
     if not isinstance(key, str):
         return "is not a string (got %s)" % ("nothing" if key is None else type(key).__name__)
-    if not key:
-        return "is empty"
-    if key != key.strip():
-        return "has leading or trailing whitespace (a trailing newline from a file or a secret store?); strip it"
-    if any(ord(char) < 0x21 or ord(char) > 0x7e for char in key):
-        return "contains spaces, control or non-ASCII characters, which cannot travel in an HTTP header"
-    return None
+    # The shape of a credential is the settings validation's rule (the same one enterprise_config applies).
+    findings = check({API_KEY_SETTING: key}, ValidationOptions())
+    return next((finding.message for finding in findings
+                 if finding.level == ERROR and finding.key == API_KEY_SETTING), None)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -132,7 +132,8 @@ def ask_once(url, uses, params, redactor):
 def check_entry(use, verdict, asked, models, redactor):
     """One entry of RV(checks): the verdict for one key, with a fingerprint instead of the key."""
     listed = verdict.models if verdict.outcome == gateway.OK else []
-    return dict(key=redactor.value(use.key), label=use.label, users=use.users, outcome=verdict.outcome,
+    return dict(key=redactor.value(use.key), label=use.label, users=use.users, url=verdict.url,
+                outcome=verdict.outcome,
                 http_status=verdict.http_status, message=verdict.message, models=listed,
                 missing_models=gateway.missing_models(models, listed) if verdict.outcome == gateway.OK else [],
                 cached=not asked)
@@ -156,21 +157,61 @@ def _shortlist(names, limit=8):
     return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
 
 
+API_KEY = "inferenceGatewayApiKey"
+# What decides where a key is sent and how; a user whose user_settings change one of these is asked apart.
+ROUTING_KEYS = ("inferenceProvider", "inferenceGatewayBaseUrl", "inferenceGatewayAuthScheme")
+
+
 def settings_preflight(settings, user_settings, users, options, redactor):
     """The preflight ``enterprise_config`` runs before writing (``verify_gateway: true``).
 
-    Returns None when there is nothing to ask (not the gateway provider, or no static key: a credential
-    helper or interactive sign-in), else the same result as ``gateway_preflight``.
+    Each key is checked against the gateway its users will really use: users whose ``user_settings`` change
+    the provider, base URL or auth scheme are asked apart, with their own settings. Returns None when there
+    is nothing to ask (no gateway provider, or no static key: a credential helper or interactive sign-in),
+    else the result of ``preflight`` (several of them merged, each check naming its URL).
     """
-    key_name = "inferenceGatewayApiKey"
+    user_settings = user_settings or {}
+    rerouted = [user for user, extra in user_settings.items() if any(key in (extra or {}) for key in ROUTING_KEYS)]
+    named = [user for user in (users or ["all"]) if user != "all"]
+    common_users = ["all"] if not named else [user for user in named if user not in rerouted]
+    groups = []
+    user_keys = dict((user, extra[API_KEY]) for user, extra in user_settings.items()
+                     if user not in rerouted and API_KEY in (extra or {}))
+    if API_KEY not in settings:
+        # Users without a key of their own sign in another way (helper, interactive; validation checked that).
+        common_users = [user for user in user_keys if "all" in common_users or user in common_users]
+    if common_users:
+        groups.append((settings, user_keys, common_users))
+    for user in rerouted:
+        if not named or user in named:
+            own = dict(settings, **user_settings[user])
+            own_key = own.pop(API_KEY, None) if API_KEY in user_settings[user] else None
+            groups.append((own, {user: own_key} if own_key is not None else {}, [user]))
+    outcomes = [outcome for outcome in (_group_preflight(group, options, redactor) for group in groups) if outcome]
+    return _merged(outcomes)
+
+
+def _group_preflight(group, options, redactor):
+    settings, user_keys, users = group
     if settings.get("inferenceProvider") != "gateway" or not settings.get("inferenceGatewayBaseUrl"):
         return None
-    user_keys = dict((user, extra[key_name]) for user, extra in (user_settings or {}).items() if key_name in extra)
-    if key_name not in settings and not user_keys:
+    if API_KEY not in settings and not user_keys:
         return None
     params = dict(options)
     params.update(base_url=settings["inferenceGatewayBaseUrl"],
                   auth_scheme=settings.get("inferenceGatewayAuthScheme") or "bearer",
-                  api_key=settings.get(key_name), user_api_keys=user_keys, users=users or ["all"],
+                  api_key=settings.get(API_KEY), user_api_keys=user_keys, users=users,
                   models=settings.get("inferenceModels") or [], verify=True)
     return preflight(params, redactor)
+
+
+def _merged(outcomes):
+    if len(outcomes) < 2:
+        return outcomes[0] if outcomes else None
+    merged = dict(outcomes[0], checks=[], warnings=[])
+    for outcome in outcomes:
+        merged["checks"].extend(outcome["checks"])
+        merged["warnings"].extend(warning for warning in outcome["warnings"] if warning not in merged["warnings"])
+    failed = [outcome["msg"] for outcome in outcomes if outcome.get("failed")]
+    merged.update(failed=bool(failed), msg="\n".join(failed or [outcome["msg"] for outcome in outcomes]))
+    return merged

@@ -323,6 +323,10 @@ def _mcp_server_findings(index, server):
     return findings
 
 
+# Static keys the app sends in an HTTP header (x-api-key, Authorization, api-key).
+HEADER_CREDENTIAL_KEYS = frozenset(ck.STATIC_CREDENTIAL_KEYS.values())
+
+
 def _secret_findings(settings):
     findings = []
     for key in sorted(ck.SECRET_KEYS):
@@ -339,6 +343,10 @@ def _secret_findings(settings):
                                     "has leading or trailing whitespace (a trailing newline from a file lookup or a "
                                     "secret store?); the app would send it as is and the gateway would reject it. "
                                     "Strip it, e.g. lookup(...) | trim"))
+        elif key in HEADER_CREDENTIAL_KEYS and any(ord(char) < 0x21 or ord(char) > 0x7e for char in value):
+            findings.append(Finding(ERROR, key, "credential an HTTP header can carry",
+                                    "contains spaces, control or non-ASCII characters, which cannot travel in an "
+                                    "HTTP header; check that the whole value is the key"))
     return findings
 
 

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support import leakscan
+
 REPO = Path(__file__).resolve().parents[2]
 FLEET_SH = REPO / "tests" / "fleet" / "fleet.sh"
 DEFAULT_NET = "169.254.77"
@@ -409,7 +411,8 @@ class Fleet:
         argv += [str(a) for a in args]
         merged = dict(os.environ)
         merged.update(env or {})
-        return subprocess.run(argv, capture_output=True, text=True, env=merged, timeout=timeout, check=False)
+        result = subprocess.run(argv, capture_output=True, text=True, env=merged, timeout=timeout, check=False)
+        return leakscan.record(result, "ansible-playbook %s" % os.path.basename(str(playbook)))
 
 
 class _SessionPopen(subprocess.Popen):

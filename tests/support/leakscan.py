@@ -185,3 +185,26 @@ class LeakScan(object):
             scan.tree(root, include=include)
         scan.assert_clean()
         return scan
+
+
+# -- every Ansible run of the suite -------------------------------------------------------------------------
+
+# (where, CompletedProcess) of each ansible/ansible-playbook/molecule run of the current test; the test
+# helpers that run them call ``record`` and tests/conftest.py scans the list after every test.
+RECORDED = []
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)S?$")
+
+
+def record(completed, where):
+    """Remember a finished Ansible run for the suite-wide scan; returns it unchanged."""
+    RECORDED.append((where, completed))
+    return completed
+
+
+def secrets_of(namespace):
+    """The credential constants a test module can see (its own and those it imported from conftests):
+    names ending in KEY, TOKEN, SECRET or PASSWORD whose value is a literal credential."""
+    return sorted(set(value for name, value in namespace.items()
+                      if _SECRET_NAME.search(name) and isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH
+                      and "{{" not in value and "\\" not in value))
+

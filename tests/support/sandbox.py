@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import leakscan
+
 REPO = Path(__file__).resolve().parents[2]
 FIRST_UID = 2001
 SYSTEM_UID_LIMIT = 1000
@@ -129,8 +131,11 @@ class Sandbox:
     def run(self, argv, env=None, check=False, timeout=600):
         merged = dict(os.environ)
         merged.update(env or {})
-        return subprocess.run(self.wrap(argv), capture_output=True, text=True, env=merged, check=check,
-                              timeout=timeout, cwd=str(self.root))
+        result = subprocess.run(self.wrap(argv), capture_output=True, text=True, env=merged, check=check,
+                                timeout=timeout, cwd=str(self.root))
+        if os.path.basename(str(argv[0])).startswith("ansible"):
+            leakscan.record(result, " ".join(os.path.basename(str(arg)) for arg in argv[:4]))
+        return result
 
     def playbook(self, playbook, *args, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
                  timeout=600):

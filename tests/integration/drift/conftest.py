@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jsonschema
 
+from ansible_collections.aiohub.claude_desktop.plugins.plugin_utils.drift import NO_RESULT
+
 REPO = Path(__file__).resolve().parents[3]
 DRIFT_PLAYBOOK = REPO / "playbooks" / "drift.yml"
 CONVERGE_PLAYBOOK = Path(__file__).resolve().parent / "converge.yml"
@@ -89,7 +91,8 @@ def recap(stdout):
     return hosts
 
 
-NO_ROLE_RESULT = "the cowork role returned no result (cowork_result)"
+# What the summary says of a host for which the role returned nothing (the role did not run there).
+NO_ROLE_RESULT = NO_RESULT
 
 
 def assert_gate(result, returncode, summary):

@@ -2,7 +2,7 @@
 case shares (other hosts and users finish, no partial or temp file anywhere, errors that say host, user,
 path and cause, no secret in any output, report or backup).
 
-Fleet: 4 hosts (``host-h1``..``host-h4``) on 169.254.80.0/24, users alice, bob and carol on each.
+Fleet: 4 hosts (``host-h1``..``host-h4``) on a free 169.254.X.0/24, users alice, bob and carol on each.
 Every user starts from the same file: MCP servers, preferences and an ``enterpriseConfig`` that points at
 an old gateway with an old key, so every run changes every file and (``cowork_backup: true``) backs it
 up, and backups are where an old key would leak.
@@ -22,15 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fleet import Fleet, FleetError, skip_reason
+from ansible_collections.aiohub.claude_desktop.plugins.module_utils.posix_fs import TEMP_SUFFIX
+from tests.support.fleet import FleetError, fleet_fixture
 from tests.support.leakscan import LeakScan
 
 HERE = Path(__file__).resolve().parent
 CONVERGE = HERE / "converge.yml"
-GATED = HERE / "gated.yml"
 CALLBACKS = HERE / "callback_plugins"
 
-NET = "169.254.80"
 PREFIX = "host-h"
 HOSTS = 4
 USERS = ("alice", "bob", "carol")
@@ -47,7 +46,6 @@ GATEWAY = "https://api.aiohub.org"
 EGRESS = ["docs.aiohub.org", "*.example.com"]
 MODELS = ["claude-sonnet-4-6", "claude-opus-4-7"]
 ENTRY_FILE = "configLibrary"
-TEMP_SUFFIX = ".aiohub-tmp"
 
 # Keys reach the role through lookups of the controller's environment, like a vault lookup: a key given
 # with -e would be in ansible-playbook's own -vvvv output.
@@ -148,7 +146,11 @@ def describe(path):
         item.update(type="other")
     return item
 
-result = {"users": {}, "temp_files": [], "etc": sorted(os.listdir("/etc"))}
+def etc_entry(name):
+    info = os.lstat(os.path.join("/etc", name))
+    return [name, info.st_ino, info.st_size, info.st_mtime_ns]   # a file written through a link changes these
+
+result = {"users": {}, "temp_files": [], "etc": sorted(etc_entry(name) for name in os.listdir("/etc"))}
 for user in spec["users"]:
     app = "/Users/%s/.config/Claude-3p" % user
     tree = {}
@@ -467,21 +469,8 @@ def config_path(user):
     return app_dir(user) + "/claude_desktop_config.json"
 
 
-@pytest.fixture(scope="module")
-def fleet():
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    fleet = Fleet(HOSTS, net=NET, prefix=PREFIX, users=USERS, count_modules=True, timeout=60)
-    try:
-        fleet.up()
-    except FleetError as exc:
-        fleet.down()
-        pytest.fail("the hostile suite's fleet did not come up: %s" % exc)
-    try:
-        yield fleet
-    finally:
-        fleet.down()
+# net="auto": a free 169.254.X.0/24, so the suite can run next to other fleets (and the benchmarks).
+fleet = fleet_fixture(HOSTS, net="auto", prefix=PREFIX, users=USERS, count_modules=True, timeout=60)
 
 
 @pytest.fixture
@@ -491,6 +480,7 @@ def hostile(fleet, tmp_path):
     suite.reset()
     try:
         yield suite
+        suite.assert_no_leak()      # every run of every case, even one whose test forgot to ask
     finally:
         try:
             suite.reset()

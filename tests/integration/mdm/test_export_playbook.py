@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.integration.mdm.conftest import API_KEY, REPO, assert_ok, recap
+from tests.support import leakscan
 from tests.unit.plugin_utils.test_mdm_export import parse_reg
 
 PLAYBOOK = REPO / "playbooks" / "export_mdm.yml"
@@ -54,8 +55,9 @@ def export(tmp_path, inventory_path, *args, env=None):
             str(PLAYBOOK)] + list(args)
     merged = dict(os.environ)
     merged.update(env or {})
-    return subprocess.run(argv, capture_output=True, text=True, env=merged, cwd=str(tmp_path), timeout=600,
-                          check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, env=merged, cwd=str(tmp_path), timeout=600,
+                            check=False)
+    return leakscan.record(result, "export_mdm.yml")
 
 
 def digests(folder):

@@ -7,6 +7,7 @@ playbooks/export_mdm.yml writes a profile: the plist written here is compared wi
 from __future__ import annotations
 
 import plistlib
+import re
 
 import yaml
 
@@ -117,8 +118,10 @@ def test_a_key_the_gateway_rejects_stops_the_host_before_any_policy_is_written(s
                              cowork_gateway_base_url=gateway.url)
         rejected = sandbox.playbook(playbook, verbosity=4)
         assert rejected.returncode == 2
-        assert "answered HTTP 401" in rejected.stdout
-        assert "TASK [aiohub.claude_desktop.cowork : Write Claude Desktop managed policy]" not in rejected.stdout
+        preflight_task = rejected.stdout.split("Check the API keys and ask the gateway whether it accepts them]", 1)
+        assert len(preflight_task) == 2, rejected.stdout[-3000:]
+        output_of_preflight = re.split(r"\n(?:TASK|PLAY RECAP) ", preflight_task[1], 1)[0]
+        assert "fatal: [" in output_of_preflight and "answered HTTP 401" in output_of_preflight
         assert not (prefs_dir / PLIST).exists()
         assert gateway.count(API_KEY) == 1
 

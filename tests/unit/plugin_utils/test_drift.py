@@ -443,18 +443,10 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 
 # --- the in-play summary of playbooks/drift.yml (filter drift_summary) ---------------------------------
 
-def _location(user, status, **extra):
-    item = {"user": user, "home": "/Users/%s" % user, "layout": "config_file", "status": status,
-            "path": "/Users/%s/x.json" % user, "changed_keys": {"added": [], "changed": [], "removed": []},
-            "key_changes": [], "managed_override": False, "error": None, "notes": []}
-    item.update(extra)
-    return item
-
-
 def test_play_summary_matches_the_report_statuses():
     results = {
-        "h1": {"changed": False, "results": [_location("alice", "in_sync")]},
-        "h2": {"changed": True, "results": [_location("bob", "drifted", key_changes=[
+        "h1": {"changed": False, "results": [location("alice")]},
+        "h2": {"changed": True, "results": [location("bob", "drifted", changes=[
             {"key": "(file mode and owner)", "change": "changed", "before": "0644 uid 2002", "after": "0600 uid 2002"}])]},
         "h3": {"changed": False, "results": []},                      # a new machine: nobody to configure
         "h4": {"unreachable": True, "msg": "ssh: connect to host 169.254.1.1 port 22: Connection refused"},
@@ -472,3 +464,9 @@ def test_play_summary_of_a_rescued_failure_and_a_host_that_left_the_play():
     summary = drift.play_summary(["h1", "h2"], {}, {"h1": "Configure: boom"}, [])
     assert summary["hosts"]["h1"]["status"] == "failed" and "Configure: boom" in summary["hosts"]["h1"]["details"][0]
     assert summary["hosts"]["h2"]["status"] == "unreachable"
+
+
+def test_play_summary_of_a_host_whose_configuration_task_was_skipped():
+    summary = drift.play_summary(["h1"], {"h1": {"skipped": True, "changed": False}}, {}, ["h1"])
+    assert summary["hosts"]["h1"]["status"] == "not_reached"
+    assert summary["lines"] == ["h1: not reached - skipped: %s" % drift.PLAY_TASK]

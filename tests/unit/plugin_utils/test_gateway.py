@@ -242,10 +242,11 @@ def test_listed_users_without_any_key_are_named():
 
 def test_unusable_keys_are_reported_per_user_without_the_key():
     _uses, problems = gateway.plan_key_uses(API_KEY, {"alice": OTHER_KEY + "\n", "bob": ""}, ["alice", "bob"])
-    assert problems == [
-        "the per-user key for alice has leading or trailing whitespace (a trailing newline from a file or a secret "
-        "store?); strip it",
+    assert [problem.split(";")[0] for problem in problems] == [
+        "the per-user key for alice has leading or trailing whitespace (a trailing newline from a file lookup or a "
+        "secret store?)",
         "the per-user key for bob is empty"]
+    assert "| trim" in problems[0]
     assert_no_secret(problems)
 
 
@@ -386,13 +387,13 @@ def run_tmp(tmp_path, monkeypatch):
     return private
 
 
-def gateway_settings(fake, key=API_KEY, **extra):
+def settings_for(fake, key=API_KEY, **extra):
     return dict({"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": fake.url,
                  "inferenceGatewayApiKey": key}, **extra)
 
 
 def test_settings_preflight_asks_once_per_key_and_reports_fingerprints(fake, run_tmp):
-    settings = gateway_settings(fake, inferenceModels=["claude-sonnet-4-6", "claude-nonexistent-1"])
+    settings = settings_for(fake, inferenceModels=["claude-sonnet-4-6", "claude-nonexistent-1"])
     first = preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR)
     again = preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR)
     assert not first.get("failed") and not again.get("failed")
@@ -403,7 +404,7 @@ def test_settings_preflight_asks_once_per_key_and_reports_fingerprints(fake, run
 
 
 def test_settings_preflight_fails_on_a_rejected_user_key_naming_the_user(fake, run_tmp):
-    result = preflight.settings_preflight(gateway_settings(fake), {"bob": {"inferenceGatewayApiKey": OTHER_KEY}},
+    result = preflight.settings_preflight(settings_for(fake), {"bob": {"inferenceGatewayApiKey": OTHER_KEY}},
                                           ["alice", "bob"], SETTINGS_OPTIONS, REDACTOR)
     assert result["failed"] is True
     assert "Gateway preflight failed for 1 of 2 API key(s)" in result["msg"]
@@ -418,3 +419,40 @@ def test_settings_preflight_fails_on_a_rejected_user_key_naming_the_user(fake, r
 ])
 def test_settings_preflight_has_nothing_to_ask_without_a_static_gateway_key(settings, run_tmp):
     assert preflight.settings_preflight(settings, {}, ["all"], SETTINGS_OPTIONS, REDACTOR) is None
+
+
+def test_settings_preflight_sends_a_rerouted_users_key_to_that_users_gateway_only(fake, run_tmp):
+    with FakeGateway(keys=[OTHER_KEY]) as other_gateway:
+        user_settings = {"bob": {"inferenceGatewayBaseUrl": other_gateway.url, "inferenceGatewayApiKey": OTHER_KEY}}
+        result = preflight.settings_preflight(settings_for(fake), user_settings, ["alice", "bob"],
+                                              SETTINGS_OPTIONS, REDACTOR)
+        assert not result.get("failed"), result["msg"]
+        assert (fake.count(API_KEY), fake.count(OTHER_KEY)) == (1, 0)  # bob's key never reaches alice's gateway
+        assert (other_gateway.count(OTHER_KEY), other_gateway.count(API_KEY)) == (1, 0)
+        by_url = dict((check["url"], check["users"]) for check in result["checks"])
+        assert [check["label"] for check in result["checks"]] == ["the default key", "the per-user key"]
+        assert by_url == {fake.url + "/v1/models": ["alice"], other_gateway.url + "/v1/models": ["bob"]}
+    assert_no_secret(result)
+
+
+def test_settings_preflight_checks_the_common_key_at_a_rerouted_users_gateway(fake, run_tmp):
+    with FakeGateway(keys=[OTHER_KEY]) as other_gateway:
+        # bob keeps the common key but uses another gateway, which does not know that key.
+        result = preflight.settings_preflight(settings_for(fake), {"bob": {"inferenceGatewayBaseUrl": other_gateway.url}},
+                                              ["all"], SETTINGS_OPTIONS, REDACTOR)
+        assert result["failed"] is True
+        assert "%s/v1/models answered HTTP 401" % other_gateway.url in result["msg"] and "used by bob" in result["msg"]
+        assert [check["outcome"] for check in result["checks"]] == ["ok", "failed"]
+        assert (fake.count(API_KEY), other_gateway.count(API_KEY)) == (1, 1)
+    assert_no_secret(result)
+
+
+def test_settings_preflight_asks_only_for_the_users_with_a_static_key(fake, run_tmp):
+    """Everyone else signs in interactively: no default key is needed, and none is asked for."""
+    settings = {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": fake.url,
+                "inferenceCredentialKind": "interactive"}
+    user_settings = {"bob": {"inferenceCredentialKind": "static", "inferenceGatewayApiKey": API_KEY}}
+    result = preflight.settings_preflight(settings, user_settings, ["all"], SETTINGS_OPTIONS, REDACTOR)
+    assert not result.get("failed"), result["msg"]
+    assert [(check["label"], check["users"]) for check in result["checks"]] == [("the per-user key", ["bob"])]
+    assert fake.count(API_KEY) == 1

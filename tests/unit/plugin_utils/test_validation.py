@@ -338,6 +338,20 @@ def test_credentials_with_surrounding_whitespace_are_refused_without_the_value(k
     assert "| trim" in found[0].message and "sk-aiohub-padded" not in found[0].message
 
 
+def test_a_per_user_key_with_a_trailing_newline_is_refused_naming_the_user_not_the_key():
+    found = only_error(GATEWAY, {"bob": {"inferenceGatewayApiKey": OTHER_KEY + "\n"}})
+    assert found.rule == "credential without surrounding whitespace" and "bob" in str(found)
+    assert_no_secret([str(found), found.message])
+
+
+@pytest.mark.parametrize("key", sorted(ck.STATIC_CREDENTIAL_KEYS.values()))
+@pytest.mark.parametrize("inside", ["sk-with space-inside-0123", "sk-caf\u00e9-key-0123456789"])
+def test_header_keys_must_be_printable_ascii(key, inside):
+    found = [item for item in errors({key: inside}) if item.key == key]
+    assert [item.rule for item in found] == ["credential an HTTP header can carry"]
+    assert inside not in found[0].message
+
+
 @pytest.mark.parametrize("scheme", ["bearer", "x-api-key"])
 def test_documented_auth_schemes(scheme):
     assert errors(gateway(inferenceGatewayAuthScheme=scheme)) == []
