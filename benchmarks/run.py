@@ -46,6 +46,7 @@ sys.path.insert(0, str(BENCH))
 
 import engine  # noqa: E402
 from tests.support.fleet import MODULE_LOG, Fleet  # noqa: E402
+from tests.support.leakscan import LeakScan  # noqa: E402
 
 NET = "169.254.80"
 PREFIX = "bench-h"
@@ -228,8 +229,11 @@ class Run(object):
         return sum(1 for item in self.recap().values() if item["changed"])
 
     def key_hits(self, *keys):
+        """Plain occurrences of the keys; when there is none, the places holding an encoded form (base64, hex,
+        escapes), so a leak is counted whatever form it took."""
         text = self.stdout + self.stderr
-        return sum(text.count(key) for key in keys)
+        plain = sum(text.count(key) for key in keys)
+        return plain or len(LeakScan(keys).run(self, "run"))
 
     def summary(self):
         return {"wall": self.wall, "cpu": self.cpu, "machine_cpu": self.machine_cpu, "others_cpu": self.others_cpu,
@@ -407,6 +411,10 @@ class Bench(object):
     def expect_ok(self, run):
         if run.returncode != 0:
             self._fail(run, "failed")
+        hosts = len(self.fleet.hosts)
+        answered = len(run.recap()) if "PLAY RECAP" in run.stdout else run.stdout.count(" | SUCCESS")
+        if answered != hosts:
+            self._fail(run, "%d of %d hosts answered" % (answered, hosts))
 
     def expect_changed(self, run):
         self.expect_ok(run)
@@ -430,6 +438,16 @@ class Bench(object):
             self._fail(run, "expected every host to show drift, %d did" % run.changed_hosts())
         if any(item["unreachable"] for item in run.recap().values()):
             self._fail(run, "unreachable hosts")
+        report = self.workdir / "drift-report" / "drift.json"
+        if self.use_drift_callback and self.use_drift_playbook:
+            if not report.exists():
+                self._fail(run, "the drift_report callback wrote no drift.json")
+            hosts_in_report = json.loads(report.read_text())["hosts"]
+            drifted = [(host, user) for host, entry in hosts_in_report.items() if entry["status"] == "drifted"
+                       for user, data in entry["users"].items() if data["status"] == "drifted"]
+            if len(drifted) != hosts * users:
+                self._fail(run, "drift.json names %d drifted users, expected %d" % (len(drifted), hosts * users))
+            report.unlink()                     # each run of (d) must write its own
 
     # -- running --------------------------------------------------------------------------------
 
@@ -576,10 +594,18 @@ class Bench(object):
         trips = dict((name, (by_users.get("1 user", {}).get("remote_per_host"),
                              by_users.get(counts_all, {}).get("remote_per_host")))
                      for name, by_users in self.counts.items())
-        independent = all(one == many for name, (one, many) in trips.items() if name in ("b", "c", "d"))
+        modules = dict((name, (by_users.get("1 user", {}).get("modules_max"),
+                               by_users.get(counts_all, {}).get("modules_max")))
+                       for name, by_users in self.counts.items())
+        independent = all(one == many and modules[name][0] == modules[name][1]
+                          for name, (one, many) in trips.items() if name in ("b", "c", "d"))
         if trips:
             targets.append({"target": "round trips per host independent of the number of users (b)-(d)",
                             "ratio": None, "met": independent})
+        role_runs = [name for name in ("a", "b", "c", "d") if name in medians]
+        if role_runs:
+            hits = max(medians[name]["api_key_hits"] for name in role_runs)
+            targets.append({"target": "no API key in the output of (a)-(d)", "ratio": hits, "met": hits == 0})
         if self.engine:
             ordinary = self.engine[0]
             worst = max(ordinary["first_ms"], ordinary["rerun_ms"], ordinary["drift_diff_ms"])
