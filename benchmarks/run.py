@@ -62,9 +62,7 @@ SETTINGS = {
     "inferenceModels": ["claude-sonnet-4-6", "claude-opus-4-7"],
     "coworkEgressAllowedHosts": ["docs.aiohub.org", "*.example.com"],
 }
-ROLE_DIR = REPO / "roles" / "cowork"
 DRIFT_PLAYBOOK = REPO / "playbooks" / "drift.yml"
-DRIFT_CALLBACK = REPO / "plugins" / "callback" / "drift_report.py"
 TOOLS = BENCH / "tools"
 
 TARGETS = (
@@ -271,9 +269,6 @@ class Bench(object):
         self.runs = {}
         self.counts = {}
         self.notes = []
-        self.use_role = (ROLE_DIR / "tasks" / "main.yml").exists()
-        self.use_drift_playbook = DRIFT_PLAYBOOK.exists()
-        self.use_drift_callback = DRIFT_CALLBACK.exists()
 
     # -- files on the hosts ------------------------------------------------------------------------
 
@@ -368,7 +363,7 @@ class Bench(object):
     def scenario(self, name, users=None, counting=False):
         """(argv, env, setup, check) for one scenario."""
         env = self.base_env()
-        converge = BENCH / "playbooks" / ("role.yml" if self.use_role else "module.yml")
+        converge = BENCH / "playbooks" / "role.yml"
         baseline = BENCH / "baseline" / "converge.yml"
         if name == "a":
             return self.ping_argv(counting), env, None, self.expect_ok
@@ -380,13 +375,10 @@ class Bench(object):
                 self.expect_unchanged
         if name == "d":
             report_dir = self.workdir / "drift-report"
-            if self.use_drift_callback:
-                env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(
-                    item for item in (env["ANSIBLE_CALLBACKS_ENABLED"], "aiohub.claude_desktop.drift_report") if item)
-                env["AIOHUB_DRIFT_REPORT_DIR"] = str(report_dir)
-            playbook = DRIFT_PLAYBOOK if self.use_drift_playbook else converge
-            if self.args.drift_playbook:
-                playbook = Path(self.args.drift_playbook)
+            env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(
+                item for item in (env["ANSIBLE_CALLBACKS_ENABLED"], "aiohub.claude_desktop.drift_report") if item)
+            env["AIOHUB_DRIFT_REPORT_DIR"] = str(report_dir)
+            playbook = Path(self.args.drift_playbook) if self.args.drift_playbook else DRIFT_PLAYBOOK
             expected_users = len(users) if users else len(self.users)
             return self.playbook_argv(playbook, self.role_vars(users), ["--check", "--diff"], counting=counting), \
                 env, "drift", lambda run: self.expect_drift(run, expected_users)
@@ -432,22 +424,19 @@ class Bench(object):
         hosts = len(self.fleet.hosts)
         if run.returncode not in (0, 2):
             self._fail(run, "the drift run failed")
-        if self.use_drift_playbook and not re.search(r"\b%d drifted \(%d users\)" % (hosts, hosts * users), run.stdout):
+        if not re.search(r"\b%d drifted \(%d users\)" % (hosts, hosts * users), run.stdout):
             self._fail(run, "the drift run did not report %d drifted hosts with %d users" % (hosts, hosts * users))
-        if not self.use_drift_playbook and run.changed_hosts() != hosts:
-            self._fail(run, "expected every host to show drift, %d did" % run.changed_hosts())
         if any(item["unreachable"] for item in run.recap().values()):
             self._fail(run, "unreachable hosts")
         report = self.workdir / "drift-report" / "drift.json"
-        if self.use_drift_callback and self.use_drift_playbook:
-            if not report.exists():
-                self._fail(run, "the drift_report callback wrote no drift.json")
-            hosts_in_report = json.loads(report.read_text())["hosts"]
-            drifted = [(host, user) for host, entry in hosts_in_report.items() if entry["status"] == "drifted"
-                       for user, data in entry["users"].items() if data["status"] == "drifted"]
-            if len(drifted) != hosts * users:
-                self._fail(run, "drift.json names %d drifted users, expected %d" % (len(drifted), hosts * users))
-            report.unlink()                     # each run of (d) must write its own
+        if not report.exists():
+            self._fail(run, "the drift_report callback wrote no drift.json")
+        hosts_in_report = json.loads(report.read_text())["hosts"]
+        drifted = [(host, user) for host, entry in hosts_in_report.items() if entry["status"] == "drifted"
+                   for user, data in entry["users"].items() if data["status"] == "drifted"]
+        if len(drifted) != hosts * users:
+            self._fail(run, "drift.json names %d drifted users, expected %d" % (len(drifted), hosts * users))
+        report.unlink()                     # each run of (d) must write its own
 
     # -- running --------------------------------------------------------------------------------
 
@@ -520,11 +509,6 @@ class Bench(object):
         self.load_before = load_snapshot()
         print("machine: %s, %d cores; load %s" % (self.facts["cpu"], self.facts["cores"],
                                                   " ".join("%.2f" % x for x in self.load_before["loadavg"])))
-        if not self.use_role:
-            self.notes.append("roles/cowork does not exist yet: (b)-(c) ran benchmarks/playbooks/module.yml, "
-                              "the one enterprise_config task the role runs per host")
-        if not self.use_drift_playbook:
-            self.notes.append("playbooks/drift.yml does not exist yet: (d) is the converge with --check --diff")
         if args.patch:
             self.notes.append("timed with proposal(s) applied to a copy of the role and the drift playbook: %s"
                               % ", ".join(args.patch))
@@ -533,8 +517,6 @@ class Bench(object):
                               % (args.role, args.roles_path))
         if args.drift_playbook and not args.patch:
             self.notes.append("(d) timed %s, not playbooks/drift.yml" % args.drift_playbook)
-        if not self.use_drift_callback:
-            self.notes.append("the drift_report callback does not exist yet: (d) ran without it")
         started = time.monotonic()
         self.fleet.up()
         self.fleet_up_seconds = time.monotonic() - started
