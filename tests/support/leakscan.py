@@ -207,4 +207,3 @@ def secrets_of(namespace):
     return sorted(set(value for name, value in namespace.items()
                       if _SECRET_NAME.search(name) and isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH
                       and "{{" not in value and "\\" not in value))
-
